@@ -1,0 +1,149 @@
+package routes
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/views"
+)
+
+func (s *server) compare(w http.ResponseWriter, r *http.Request) {
+	front := r.URL.Query().Get("strategy")
+	if front != "" && front != views.SessionStrategy.Key && front != views.JWTStrategy.Key {
+		s.clientError(w, r, http.StatusBadRequest, `The strategy to bring to the front must be "session" or "jwt".`, nil)
+		return
+	}
+	session, jwt := s.sessionPanel(r), s.jwtPanel(r)
+	panels := []views.Panel{session, jwt}
+	if front == views.JWTStrategy.Key {
+		panels = []views.Panel{jwt, session}
+	}
+	for i := range panels {
+		panels[i].Front = panels[i].Strategy.Key == front
+	}
+	s.render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.page(r, "Compare"), Front: front, Panels: panels}))
+}
+
+// reasonText explains a Reason in words, per strategy.
+func reasonText(st views.Strategy, reason auth.Reason) string {
+	session := st.Key == views.SessionStrategy.Key
+	switch reason {
+	case auth.ReasonMissing:
+		return "This browser sent no cookie for this strategy."
+	case auth.ReasonMalformed:
+		if session {
+			return "The cookie is not a token this server would issue."
+		}
+		return "The cookie is not a well-formed authlab token: its structure is broken, or a required claim is missing or wrong."
+	case auth.ReasonBadSignature:
+		return "The token's signature does not match this server's key, or it names an algorithm other than HS256."
+	case auth.ReasonExpired:
+		if session {
+			return "The server has no live record for this token: it sat idle too long, passed its lifetime, or was logged out. The server cannot tell which, because the record is gone."
+		}
+		return "The token's exp has passed. The browser still sends it, but it no longer proves anything."
+	case auth.ReasonNotYetValid:
+		return "The token claims to be valid only from a moment that has not come yet (nbf or iat in the future)."
+	case auth.ReasonRevoked:
+		return "The token's id is on the revocation list: its holder logged out before it expired."
+	case auth.ReasonUnknownUser:
+		return "The credentials name a user this server no longer has."
+	}
+	return ""
+}
+
+func when(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	rel := "in " + d.String()
+	if d < 0 {
+		rel = (-d).String() + " ago"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + rel + ")"
+}
+
+func (s *server) sessionPanel(r *http.Request) views.Panel {
+	st := views.SessionStrategy
+	p := views.Panel{Strategy: st, Cookie: s.Sessions.CookieName()}
+	_, err := r.Cookie(p.Cookie)
+	p.HasCookie = err == nil
+	u, err := s.Sessions.Current(r)
+	if err != nil {
+		p.Reason = string(auth.ReasonFor(err))
+		p.ReasonText = reasonText(st, auth.ReasonFor(err))
+		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none for this browser"}}
+		return p
+	}
+	p.SignedIn, p.Username = true, u.Username
+	rec := s.Sessions.Record(r.Context())
+	now := s.now()
+	p.Facts = []views.Fact{
+		{Label: "Cookie value", Value: "43 random characters, meaningless without the server's record"},
+		{Label: "Server-side record", Value: fmt.Sprintf("user id %d, %d bytes, in the %s store", rec.UserID, rec.Size, s.SessionStore)},
+		{Label: "Idle deadline", Value: when(rec.IdleDeadline, now), Note: "Every request moves it forward, this one included."},
+		{Label: "Absolute deadline", Value: when(rec.Deadline, now), Note: "No activity extends it; then you log in again."},
+	}
+	return p
+}
+
+func (s *server) jwtPanel(r *http.Request) views.Panel {
+	st := views.JWTStrategy
+	p := views.Panel{Strategy: st, Cookie: s.Tokens.CookieName()}
+	c, err := r.Cookie(p.Cookie)
+	p.HasCookie = err == nil && c.Value != ""
+	u, claims, err := s.Tokens.Current(r)
+	if p.HasCookie {
+		p.Header, p.Claims = decodeJWT(c.Value)
+	}
+	if err != nil {
+		reason := auth.ReasonFor(err)
+		p.Reason, p.ReasonText = string(reason), reasonText(st, reason)
+		return p
+	}
+	p.SignedIn, p.Username, p.Verified = true, u.Username, true
+	now := s.now()
+	revoked := "no"
+	if s.Tokens.IsRevoked(claims.ID) {
+		revoked = "yes"
+	}
+	p.Facts = []views.Fact{
+		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(c.Value))},
+		{Label: "Server-side record", Value: "none: the signature is the proof"},
+		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now),
+			Note: "With less than half its life left, a request swaps it for a fresh token."},
+		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Tokens.Lifetime()), now),
+			Note: "Login time plus the session lifetime: no renewal goes past it."},
+		{Label: "Token id (jti) revoked", Value: revoked},
+	}
+	return p
+}
+
+// decodeJWT returns a token's header and claims as indented JSON without
+// verifying anything, for display. Either is empty if it does not decode.
+func decodeJWT(raw string) (header, claims string) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", ""
+	}
+	return prettySegment(parts[0]), prettySegment(parts[1])
+}
+
+func prettySegment(seg string) string {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return ""
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return ""
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}

@@ -1,0 +1,105 @@
+// Package views renders authlab's pages with templ. Each page takes a view
+// model holding only what it shows; handlers fill the models, and nothing
+// here reads a context, a database or a cookie.
+package views
+
+// Page is what every page shares: its title and the navigation state.
+type Page struct {
+	Title string
+	Path  string // the request path, to mark the current nav link
+	Nav   Nav
+}
+
+// Nav says who is signed in under each strategy in this browser; an empty
+// name means signed out.
+type Nav struct {
+	SessionUser string
+	JWTUser     string
+}
+
+// Strategy names one of the two ways of staying logged in, with the words
+// and paths the pages use for it.
+type Strategy struct {
+	Key       string // "session" or "jwt"
+	Name      string // "Server session" or "JWT cookie"
+	Login     string // login path
+	Dashboard string // dashboard path
+	Logout    string // logout path
+}
+
+// The two strategies, in the order pages show them.
+var (
+	SessionStrategy = Strategy{Key: "session", Name: "Server session", Login: "/session/login", Dashboard: "/session/dashboard", Logout: "/session/logout"}
+	JWTStrategy     = Strategy{Key: "jwt", Name: "JWT cookie", Login: "/jwt/login", Dashboard: "/jwt/dashboard", Logout: "/jwt/logout"}
+)
+
+// Fact is one labelled value in a definition list.
+type Fact struct {
+	Label string
+	Value string
+	Note  string
+}
+
+// LoginView is a login form for one strategy.
+type LoginView struct {
+	Page
+	Strategy Strategy
+	Next     string
+	Username string
+	Error    string // shown above the form and tied to both fields
+	Notice   string // a neutral message, such as "you have logged out"
+}
+
+// SignupView is the account form.
+type SignupView struct {
+	Page
+	Username      string
+	UsernameError string
+	PasswordError string
+	Error         string
+	Created       string // the name of the account just made
+	MinPassword   int
+	MaxPassword   int
+}
+
+// DashboardView is a strategy's protected page.
+type DashboardView struct {
+	Page
+	Strategy Strategy
+	Username string
+	UserID   int64
+	Panel    Panel
+}
+
+// Panel is one strategy's state for this browser, as the compare page and
+// the dashboards show it.
+type Panel struct {
+	Strategy   Strategy
+	SignedIn   bool
+	Username   string
+	Reason     string // the API's reason code when signed out
+	ReasonText string // the same in words
+	Cookie     string // the cookie's name
+	HasCookie  bool
+	Facts      []Fact // how the server knows
+	Header     string // JWT only: the decoded header, as JSON
+	Claims     string // JWT only: the decoded claims, as JSON
+	Verified   bool   // JWT only: whether Header and Claims passed verification
+	Front      bool   // brought to the front by the toggle
+}
+
+// CompareView is the toggle page.
+type CompareView struct {
+	Page
+	Front  string // "session", "jwt" or "" for side by side
+	Panels []Panel
+}
+
+// ErrorView is a 4xx or 5xx page.
+type ErrorView struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}
+

@@ -39,7 +39,7 @@ func main() {
 // config is authlab's settings, after parsing and checking.
 type config struct {
 	addr            string
-	baseURL         *url.URL
+	baseURL         *url.URL // nil: http:// and the address listened on
 	data            string
 	sessionStore    string
 	sessionIdle     time.Duration
@@ -87,16 +87,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return config{}, fmt.Errorf("-addr %q: want host:port", c.addr)
 	}
-	raw := *baseURL
-	if raw == "" {
-		raw = "http://" + c.addr
+	if raw := *baseURL; raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return config{}, fmt.Errorf("-base-url %q: want http(s)://host[:port] with no path", raw)
+		}
+		u.Path = ""
+		c.baseURL = u
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return config{}, fmt.Errorf("-base-url %q: want http(s)://host[:port] with no path", raw)
-	}
-	u.Path = ""
-	c.baseURL = u
 	for _, d := range []struct {
 		name string
 		val  string
@@ -112,6 +111,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		}
 		*d.dst = v
 	}
+	var err error
 	if c.demoUser, err = strconv.ParseBool(*demo); err != nil {
 		return config{}, fmt.Errorf("-demo-user %q: want true or false", *demo)
 	}
@@ -127,7 +127,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-func (c config) secure() bool { return c.baseURL.Scheme == "https" }
+func (c config) secure() bool { return c.baseURL != nil && c.baseURL.Scheme == "https" }
 
 // run is the whole program, with its outside world passed in so tests can
 // start it like main does.
@@ -142,16 +142,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(handler)
 
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
+	if cfg.baseURL == nil {
+		// With port 0 the address is known only now.
+		cfg.baseURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	}
+
 	app, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer app.close()
 
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
 	srv := &http.Server{
 		Handler:           app.handler,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -16,8 +16,12 @@ import (
 // Issuer is the iss and aud of every authlab token.
 const Issuer = "authlab"
 
-// MaxLeeway is the clock skew tolerated on exp, nbf and iat.
+// MaxLeeway is the most clock skew tolerated on exp, nbf and iat. Tokens
+// with a short TTL get less: a tenth of the TTL, so a 4 s token used in a
+// test or a demo really ends near its exp.
 const MaxLeeway = 30 * time.Second
+
+func leeway(ttl time.Duration) time.Duration { return min(MaxLeeway, ttl/10) }
 
 // MinKeyLen is the shortest HMAC key accepted: HS256 wants at least as many
 // key bytes as the hash has output.
@@ -89,7 +93,7 @@ func NewTokens(cfg TokenConfig, users *Users, revoked *Revocations) (*Tokens, er
 			jwt.WithAudience(Issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(MaxLeeway),
+			jwt.WithLeeway(leeway(cfg.TTL)),
 			jwt.WithTimeFunc(now),
 			jwt.WithStrictDecoding(),
 		),

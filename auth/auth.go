@@ -29,14 +29,14 @@ const (
 // Sentinel errors returned by the strategies. Each maps to one Reason, so
 // handlers can branch with errors.Is and the API can report why.
 var (
-	ErrNoCredentials  = errors.New("auth: no credentials presented")
-	ErrMalformed      = errors.New("auth: credentials are malformed")
-	ErrBadSignature   = errors.New("auth: token signature is invalid")
-	ErrExpired        = errors.New("auth: credentials have expired")
-	ErrNotYetValid    = errors.New("auth: token is not valid yet")
-	ErrTokenRevoked   = errors.New("auth: token has been revoked")
-	ErrUnknownUser    = errors.New("auth: credentials name an unknown user")
-	ErrSessionEnded   = errors.New("auth: no live session for this cookie")
+	ErrNoCredentials = errors.New("auth: no credentials presented")
+	ErrMalformed     = errors.New("auth: credentials are malformed")
+	ErrBadSignature  = errors.New("auth: token signature is invalid")
+	ErrExpired       = errors.New("auth: credentials have expired")
+	ErrNotYetValid   = errors.New("auth: token is not valid yet")
+	ErrTokenRevoked  = errors.New("auth: token has been revoked")
+	ErrUnknownUser   = errors.New("auth: credentials name an unknown user")
+	ErrSessionEnded  = errors.New("auth: no live session for this cookie")
 )
 
 // ReasonFor maps an error from Sessions or Tokens to the Reason reported to

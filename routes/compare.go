@@ -95,21 +95,22 @@ func (s *server) jwtPanel(r *http.Request) views.Panel {
 	p := views.Panel{Strategy: st, Cookie: s.Tokens.CookieName()}
 	c, err := r.Cookie(p.Cookie)
 	p.HasCookie = err == nil && c.Value != ""
-	u, claims, err := s.Tokens.Current(r)
+	var jti string
 	if p.HasCookie {
-		p.Header, p.Claims = decodeJWT(c.Value)
+		p.Header, p.Claims, jti = decodeJWT(c.Value)
 	}
+	u, claims, err := s.Tokens.Current(r)
 	if err != nil {
 		reason := auth.ReasonFor(err)
 		p.Reason, p.ReasonText = string(reason), reasonText(st, reason)
+		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
+		if jti != "" {
+			p.Facts = append(p.Facts, views.Fact{Label: "Token id (jti) revoked", Value: yesNo(s.Tokens.IsRevoked(jti))})
+		}
 		return p
 	}
 	p.SignedIn, p.Username, p.Verified = true, u.Username, true
 	now := s.now()
-	revoked := "no"
-	if s.Tokens.IsRevoked(claims.ID) {
-		revoked = "yes"
-	}
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(c.Value))},
 		{Label: "Server-side record", Value: "none: the signature is the proof"},
@@ -117,33 +118,45 @@ func (s *server) jwtPanel(r *http.Request) views.Panel {
 			Note: "With less than half its life left, a request swaps it for a fresh token."},
 		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Tokens.Lifetime()), now),
 			Note: "Login time plus the session lifetime: no renewal goes past it."},
-		{Label: "Token id (jti) revoked", Value: revoked},
+		{Label: "Token id (jti) revoked", Value: yesNo(s.Tokens.IsRevoked(claims.ID))},
 	}
 	return p
 }
 
-// decodeJWT returns a token's header and claims as indented JSON without
-// verifying anything, for display. Either is empty if it does not decode.
-func decodeJWT(raw string) (header, claims string) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return "", ""
+func yesNo(b bool) string {
+	if b {
+		return "yes"
 	}
-	return prettySegment(parts[0]), prettySegment(parts[1])
+	return "no"
 }
 
-func prettySegment(seg string) string {
+// decodeJWT returns a token's header and claims as indented JSON, and its
+// jti, without verifying anything: the page shows them so a learner can
+// see what a token carries and why it was refused. Each is empty if it
+// does not decode.
+func decodeJWT(raw string) (header, claims, jti string) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "", "", ""
+	}
+	h, _ := decodeSegment(parts[0])
+	c, m := decodeSegment(parts[1])
+	jti, _ = m["jti"].(string)
+	return h, c, jti
+}
+
+func decodeSegment(seg string) (string, map[string]any) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return ""
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return "", nil
 	}
-	out, err := json.MarshalIndent(v, "", "  ")
+	out, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	return string(out)
+	return string(out), m
 }

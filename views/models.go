@@ -22,6 +22,7 @@ type Nav struct {
 type Strategy struct {
 	Key       string // "session" or "jwt"
 	Name      string // "Server session" or "JWT cookie"
+	Noun      string // Name in running text: "server session", "JWT cookie"
 	Login     string // login path
 	Dashboard string // dashboard path
 	Logout    string // logout path
@@ -29,8 +30,8 @@ type Strategy struct {
 
 // The two strategies, in the order pages show them.
 var (
-	SessionStrategy = Strategy{Key: "session", Name: "Server session", Login: "/session/login", Dashboard: "/session/dashboard", Logout: "/session/logout"}
-	JWTStrategy     = Strategy{Key: "jwt", Name: "JWT cookie", Login: "/jwt/login", Dashboard: "/jwt/dashboard", Logout: "/jwt/logout"}
+	SessionStrategy = Strategy{Key: "session", Name: "Server session", Noun: "server session", Login: "/session/login", Dashboard: "/session/dashboard", Logout: "/session/logout"}
+	JWTStrategy     = Strategy{Key: "jwt", Name: "JWT cookie", Noun: "JWT cookie", Login: "/jwt/login", Dashboard: "/jwt/dashboard", Logout: "/jwt/logout"}
 )
 
 // Fact is one labelled value in a definition list.
@@ -102,4 +103,3 @@ type ErrorView struct {
 	Heading string
 	Message string
 }
-

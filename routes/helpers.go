@@ -86,12 +86,14 @@ func (s *server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 		"The server failed to answer this request. It has been logged as "+id+".")
 }
 
+const tooLarge = "The request body is larger than 1 MiB."
+
 // clientError answers a request the server cannot act on. A body over the
 // size limit gets 413 whatever the caller asked for.
 func (s *server) clientError(w http.ResponseWriter, r *http.Request, status int, message string, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		status, message = http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB."
+		status, message = http.StatusRequestEntityTooLarge, tooLarge
 	}
 	s.errorPage(w, r, status, http.StatusText(status), message)
 }

@@ -119,8 +119,14 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-func limitBody(next http.Handler) http.Handler {
+// limitBody refuses a body declared larger than MaxBodyBytes at once, and
+// caps the reading of any other, so an undeclared one fails as it grows.
+func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			s.clientError(w, r, http.StatusRequestEntityTooLarge, tooLarge, nil)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})

@@ -55,7 +55,7 @@ func New(d Deps) (http.Handler, error) {
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
 
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.logRequests, s.recoverPanic, securityHeaders, limitBody, csrf.Handler)
+	r.Use(s.requestID, s.logRequests, s.recoverPanic, securityHeaders, s.limitBody, csrf.Handler)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/authlab/authlab/views"
 )
@@ -16,7 +17,7 @@ import (
 // page returns the view model every page shares, with this browser's
 // sign-in state under each strategy for the nav.
 func (s *server) page(r *http.Request, title string) views.Page {
-	p := views.Page{Title: title, Path: r.URL.Path}
+	p := views.Page{Title: title, Path: r.URL.Path, Nav: &views.Nav{}}
 	if u, err := s.Sessions.Current(r); err == nil {
 		p.Nav.SessionUser = u.Username
 	}
@@ -103,6 +104,13 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete} {
+		if s.router.Match(chi.NewRouteContext(), m, r.URL.Path) {
+			allow = append(allow, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
 	s.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed",
 		r.Method+" is not something "+r.URL.Path+" answers.")
 }

@@ -38,7 +38,8 @@ type Deps struct {
 
 type server struct {
 	Deps
-	now auth.Clock
+	now    auth.Clock
+	router chi.Routes // for the Allow header of a 405
 }
 
 // New returns authlab's handler.
@@ -55,6 +56,7 @@ func New(d Deps) (http.Handler, error) {
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
 
 	r := chi.NewRouter()
+	s.router = r
 	r.Use(s.requestID, s.logRequests, s.recoverPanic, securityHeaders, s.limitBody, csrf.Handler)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)

@@ -7,7 +7,9 @@ package views
 type Page struct {
 	Title string
 	Path  string // the request path, to mark the current nav link
-	Nav   Nav
+	// Nav is nil on pages rendered without knowing the visitor (error
+	// pages), which then show no sign-in state rather than a wrong one.
+	Nav *Nav
 }
 
 // Nav says who is signed in under each strategy in this browser; an empty

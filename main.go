@@ -231,10 +231,7 @@ func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
 		IdleTimeout: cfg.sessionIdle,
 		Lifetime:    cfg.sessionLifetime,
 		Secure:      cfg.secure(),
-		ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.Error("session store", "path", r.URL.Path, "err", err)
-			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		},
+		ErrorFunc:   routes.StoreError(log),
 	}, users)
 
 	key, err := auth.SigningKey(ctx, a.db, cfg.jwtSecret)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -146,4 +147,13 @@ func localPath(next, fallback string) string {
 		return fallback
 	}
 	return next
+}
+
+// StoreError returns the handler for a request whose session could not be
+// loaded or saved: it logs the error with the request id and answers with
+// the 500 page (or JSON under /api/). Pass it as auth.SessionConfig's
+// ErrorFunc.
+func StoreError(log *slog.Logger) func(http.ResponseWriter, *http.Request, error) {
+	s := &server{Deps: Deps{Log: log}}
+	return s.serverError
 }

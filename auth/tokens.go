@@ -265,8 +265,14 @@ func (t *Tokens) IsRevoked(jti string) bool { return t.revoked.IsRevoked(jti) }
 // past auth_time plus the session lifetime, so a busy user still logs in
 // again once per lifetime. The old token is left to expire on its own
 // rather than revoked, so requests already in flight with it still succeed.
+// Only GET and HEAD renew: an unsafe request such as logout must act on the
+// token the browser sent.
 func (t *Tokens) Renew(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if u, c, err := t.Current(r); err == nil {
 			now := t.now()
 			left := c.ExpiresAt.Sub(now)

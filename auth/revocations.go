@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -45,10 +46,13 @@ func LoadRevocations(ctx context.Context, store RevocationStore, clock Clock) (*
 	if err := store.PruneRevocations(ctx, now); err != nil {
 		return nil, fmt.Errorf("auth: prune revocations: %w", err)
 	}
-	entries, err := store.ActiveRevocations(ctx, now)
+	active, err := store.ActiveRevocations(ctx, now)
 	if err != nil {
 		return nil, fmt.Errorf("auth: load revocations: %w", err)
 	}
+	// A copy: the store may answer with a nil map, or with one it keeps.
+	entries := make(map[string]time.Time, len(active))
+	maps.Copy(entries, active)
 	return &Revocations{store: store, now: clock, entries: entries}, nil
 }
 

@@ -73,7 +73,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -83,6 +83,11 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	}
 	return &DB{db: db}, nil
 }
+
+// uriPath escapes the characters that mean something in an SQLite URI
+// file name, so that a data folder named "a#b" or "a?b" is that folder and
+// not a file "a" beside it.
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 func unwrapPath(err error) error {
 	var pe *os.PathError

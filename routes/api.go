@@ -38,7 +38,13 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
-		if err := r.ParseForm(); err != nil {
+		// ParseForm leaves a multipart body unread, and PostFormValue
+		// then finds the form already parsed, and empty.
+		parse := r.ParseForm
+		if mt == "multipart/form-data" {
+			parse = func() error { return r.ParseMultipartForm(MaxBodyBytes) }
+		}
+		if err := parse(); err != nil {
 			s.clientError(w, r, http.StatusBadRequest, "The form body could not be read.", err)
 			return
 		}

@@ -1,0 +1,192 @@
+package routes_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestJWTExpiry moves the clock past a token's exp (and the leeway).
+func TestJWTExpiry(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, withTokenTimes(10*time.Minute, time.Hour))
+	c := ts.browser(t)
+	ts.login(t, c, "jwt", "user1", "pass123")
+	ts.clock.Advance(10*time.Minute + 31*time.Second)
+
+	r := ts.get(t, c, "/jwt/dashboard")
+	if r.status != http.StatusSeeOther || r.location() != "/jwt/login?next=%2Fjwt%2Fdashboard" {
+		t.Errorf("dashboard: %d to %q, want 303 to the login", r.status, r.location())
+	}
+	if r.cookie("authlab_token") != nil {
+		t.Errorf("an expired token was renewed")
+	}
+	if s := ts.status(t, c); s.Authenticated || s.Strategies.JWT.Reason != "expired" {
+		t.Errorf("API: %+v, want reason expired", s.Strategies.JWT)
+	}
+	r = ts.get(t, c, "/compare")
+	if got := testID(r.body, "reason-jwt"); got != "expired" {
+		t.Errorf("compare reason %q, want expired", got)
+	}
+}
+
+// TestJWTRenewal steps a fake clock through a token's life: a GET with less
+// than half the TTL left swaps the cookie for a token with a new jti, and
+// no renewal reaches past auth_time + the session lifetime.
+func TestJWTRenewal(t *testing.T) {
+	t.Parallel()
+	const ttl, lifetime = 10 * time.Minute, 25 * time.Minute
+	ts := newTestServer(t, withTokenTimes(ttl, lifetime))
+	c := ts.browser(t)
+	t0 := ts.clock.Now()
+	token := ts.login(t, c, "jwt", "user1", "pass123")
+	jti := ts.parseToken(t, token)["jti"].(string)
+
+	steps := []struct {
+		at    time.Duration // since login
+		renew bool
+		exp   time.Duration // of the renewed token, since login
+	}{
+		{at: 4 * time.Minute}, // 6 min left of 10
+		{at: 6 * time.Minute, renew: true, exp: 16 * time.Minute}, // 4 min left
+		{at: 9 * time.Minute}, // 7 min left of the new one
+		{at: 12 * time.Minute, renew: true, exp: 22 * time.Minute},
+		{at: 18 * time.Minute, renew: true, exp: lifetime}, // capped at auth_time + lifetime
+		{at: 22 * time.Minute},                             // 3 min left, but no further to go
+	}
+	for _, s := range steps {
+		ts.clock.Advance(t0.Add(s.at).Sub(ts.clock.Now()))
+		r := ts.get(t, c, "/jwt/dashboard")
+		if r.status != http.StatusOK {
+			t.Fatalf("at %v: dashboard %d, want 200", s.at, r.status)
+		}
+		ck := r.cookie("authlab_token")
+		if !s.renew {
+			if ck != nil {
+				t.Errorf("at %v: renewed, want the same token", s.at)
+			}
+			continue
+		}
+		if ck == nil {
+			t.Fatalf("at %v: no new authlab_token cookie", s.at)
+		}
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
+			t.Errorf("at %v: renewed cookie %s lacks HttpOnly, SameSite=Lax or Path=/", s.at, ck.Raw)
+		}
+		claims := ts.parseToken(t, ck.Value)
+		newJTI, _ := claims["jti"].(string)
+		if newJTI == "" || newJTI == jti {
+			t.Errorf("at %v: jti %q, want a new one (old %q)", s.at, newJTI, jti)
+		}
+		iat, _ := claims.GetIssuedAt()
+		exp, _ := claims.GetExpirationTime()
+		if iat == nil || !iat.Equal(t0.Add(s.at)) {
+			t.Errorf("at %v: iat %v, want now", s.at, iat)
+		}
+		if exp == nil || !exp.Equal(t0.Add(s.exp)) {
+			t.Errorf("at %v: exp %v, want login + %v", s.at, exp, s.exp)
+		}
+		if at, _ := claims["auth_time"].(float64); int64(at) != t0.Unix() {
+			t.Errorf("at %v: auth_time %v, want the login time %d", s.at, claims["auth_time"], t0.Unix())
+		}
+		if got := ts.jarCookie(t, c, "authlab_token"); got != ck.Value {
+			t.Errorf("at %v: the jar did not take the new token", s.at)
+		}
+		// The page was drawn from the token the browser now holds.
+		if !strings.Contains(r.body, newJTI) {
+			t.Errorf("at %v: the dashboard shows another token than the one it set", s.at)
+		}
+		jti = newJTI
+	}
+
+	// Past the horizon the user logs in again.
+	ts.clock.Advance(t0.Add(lifetime + 31*time.Second).Sub(ts.clock.Now()))
+	r := ts.get(t, c, "/jwt/dashboard")
+	if r.status != http.StatusSeeOther {
+		t.Errorf("past auth_time + lifetime: %d, want 303", r.status)
+	}
+	if s := ts.status(t, c); s.Strategies.JWT.Reason != "expired" {
+		t.Errorf("past auth_time + lifetime: %+v, want reason expired", s.Strategies.JWT)
+	}
+}
+
+// TestLogoutInRenewalWindow logs out with a token that a GET would renew:
+// the token the browser sent must be the one revoked.
+func TestLogoutInRenewalWindow(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string
+		path   string
+	}{
+		{name: "form logout", method: http.MethodPost, path: "/jwt/logout"},
+		{name: "API logout", method: http.MethodDelete, path: "/api/auth"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t, withTokenTimes(10*time.Minute, time.Hour))
+			c := ts.browser(t)
+			token := ts.login(t, c, "jwt", "user1", "pass123")
+			ts.clock.Advance(7 * time.Minute)
+			r := ts.do(t, c, tc.method, tc.path, "", nil)
+			if r.status != http.StatusSeeOther && r.status != http.StatusNoContent {
+				t.Fatalf("logout: %d", r.status)
+			}
+			if v := ts.jarCookie(t, c, "authlab_token"); v != "" {
+				t.Errorf("the browser still holds a token after logout")
+			}
+			s := ts.status(t, ts.curl(), "Authorization", "Bearer "+token)
+			if s.Strategies.JWT.Authenticated || s.Strategies.JWT.Reason != "revoked" {
+				t.Errorf("the logged-out token: %+v, want reason revoked", s.Strategies.JWT)
+			}
+		})
+	}
+}
+
+// TestSessionIdleTimeout ends a session by its idle timeout: in SQLite by
+// moving the row's expiry into the past, in memory with a short timeout.
+func TestSessionIdleTimeout(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		ts := newTestServer(t)
+		c := ts.browser(t)
+		ts.login(t, c, "session", "user1", "pass123")
+		if s := ts.status(t, c); !s.Strategies.Session.Authenticated {
+			t.Fatalf("just after login: %+v", s.Strategies.Session)
+		}
+		res, err := ts.openDB(t).ExecContext(t.Context(), `UPDATE sessions SET expiry = julianday('now') - 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("aged %d session rows, want 1", n)
+		}
+		assertSessionEnded(t, ts, c)
+	})
+	t.Run("memory", func(t *testing.T) {
+		t.Parallel()
+		ts := newTestServer(t, withMemoryStore(), withIdle(200*time.Millisecond))
+		c := ts.browser(t)
+		ts.login(t, c, "session", "user1", "pass123")
+		time.Sleep(350 * time.Millisecond)
+		assertSessionEnded(t, ts, c)
+	})
+}
+
+func assertSessionEnded(t *testing.T, ts *testServer, c *http.Client) {
+	t.Helper()
+	r := ts.get(t, c, "/session/dashboard")
+	if r.status != http.StatusSeeOther || r.location() != "/session/login?next=%2Fsession%2Fdashboard" {
+		t.Errorf("dashboard: %d to %q, want 303 to the login", r.status, r.location())
+	}
+	if s := ts.status(t, c); s.Authenticated || s.Strategies.Session.Reason != "expired" {
+		t.Errorf("API: %+v, want reason expired", s.Strategies.Session)
+	}
+	r = ts.get(t, c, "/compare")
+	if got := testID(r.body, "reason-session"); got != "expired" {
+		t.Errorf("compare reason %q, want expired", got)
+	}
+}

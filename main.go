@@ -260,6 +260,10 @@ func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
 		Ping:         a.db.Ping,
 		BaseURL:      cfg.baseURL.String(),
 		SessionStore: cfg.sessionStore,
+
+		Source:          source,
+		SessionIdle:     cfg.sessionIdle,
+		SessionLifetime: cfg.sessionLifetime,
 	})
 	return err
 }

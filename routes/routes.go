@@ -34,12 +34,20 @@ type Deps struct {
 	SessionStore string
 	// Clock is the time source; nil means time.Now.
 	Clock auth.Clock
+	// Source holds authlab's Go files (auth/, auth/sqlite/, routes/) for
+	// the /learn pages to quote; see walkthrough.Source.
+	Source fs.FS
+	// SessionIdle and SessionLifetime are the session settings, which the
+	// /learn pages quote; zero shows as not known.
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
 }
 
 type server struct {
 	Deps
 	now    auth.Clock
 	router chi.Routes // for the Allow header of a 405
+	learn  learnCache
 }
 
 // New returns authlab's handler.
@@ -89,6 +97,12 @@ func New(d Deps) (http.Handler, error) {
 		r.Post("/api/auth", s.apiLogin)
 		r.Get("/api/auth", s.apiStatus)
 		r.Delete("/api/auth", s.apiLogout)
+
+		r.Get("/learn", s.learnIndex)
+		r.Get("/learn/{step}", s.learnStep)
+		r.Get("/learn/quiz", s.quizForm)
+		r.Post("/learn/quiz", s.quizSubmit)
+		r.Get("/learn/tradeoffs", s.tradeoffs)
 	})
 	return r, nil
 }

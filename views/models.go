@@ -10,6 +10,8 @@ type Page struct {
 	// Nav is nil on pages rendered without knowing the visitor (error
 	// pages), which then show no sign-in state rather than a wrong one.
 	Nav *Nav
+	// Styles are stylesheets the page needs besides /static/app.css.
+	Styles []string
 }
 
 // Nav says who is signed in under each strategy in this browser; an empty

@@ -1,0 +1,145 @@
+package views
+
+import "strconv"
+
+// seqDiagram is a sequence diagram drawn as inline SVG: actors across the
+// top, messages down the page in order, grouped into phases.
+type seqDiagram struct {
+	ID       string // prefix for the SVG's ids
+	Title    string
+	Desc     string
+	Actors   []string
+	Messages []seqMessage
+}
+
+// seqMessage is one arrow. From == To draws a step the actor takes alone.
+type seqMessage struct {
+	Phase string // starts a new phase with this heading
+	From  int
+	To    int
+	Label string
+	Reply bool // a response, drawn dashed
+}
+
+// Geometry of the diagrams, in SVG user units. Each message takes a slot
+// of seqSlot, its arrow seqArrow below the slot's top and its label just
+// above the arrow; a phase heading adds seqPhase above its first message.
+const (
+	seqWidth     = 600
+	seqActorTop  = 8
+	seqActorH    = 34
+	seqSlot      = 34
+	seqArrow     = 26
+	seqPhase     = 24
+	seqBottomPad = 16
+)
+
+func (d seqDiagram) actorX(i int) int {
+	margin := 80
+	if len(d.Actors) < 2 {
+		return seqWidth / 2
+	}
+	return margin + i*(seqWidth-2*margin)/(len(d.Actors)-1)
+}
+
+// placed is a message with its position worked out.
+type placed struct {
+	seqMessage
+	Y      int
+	PhaseY int // where the phase heading goes, when Phase is set
+}
+
+func (d seqDiagram) placed() []placed {
+	out := make([]placed, 0, len(d.Messages))
+	top := seqActorTop + seqActorH + 4
+	for _, m := range d.Messages {
+		p := placed{seqMessage: m}
+		if m.Phase != "" {
+			p.PhaseY = top + 4
+			top += seqPhase
+		}
+		p.Y = top + seqArrow
+		out = append(out, p)
+		top += seqSlot
+	}
+	return out
+}
+
+func (d seqDiagram) height() int {
+	ps := d.placed()
+	if len(ps) == 0 {
+		return seqActorTop + seqActorH
+	}
+	return ps[len(ps)-1].Y + seqBottomPad
+}
+
+func (d seqDiagram) viewBox() string {
+	return "0 0 " + strconv.Itoa(seqWidth) + " " + strconv.Itoa(d.height())
+}
+
+// arrow returns the ends of a message's line. A self-message is drawn as a
+// short loop to the right of its actor, so its path is returned instead.
+func (d seqDiagram) arrow(p placed) (x1, x2 int) {
+	x1, x2 = d.actorX(p.From), d.actorX(p.To)
+	const gap = 4 // keep the arrowhead off the lifeline
+	if x2 > x1 {
+		return x1, x2 - gap
+	}
+	return x1, x2 + gap
+}
+
+func (d seqDiagram) selfPath(p placed) string {
+	x := d.actorX(p.From)
+	top, bottom := p.Y-8, p.Y+8
+	return "M" + itoa(x) + "," + itoa(top) + " h24 v" + itoa(bottom-top) + " h-20"
+}
+
+func (d seqDiagram) labelX(p placed) int {
+	if p.From == p.To {
+		return d.actorX(p.From) + 32
+	}
+	return (d.actorX(p.From) + d.actorX(p.To)) / 2
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+var sessionDiagram = seqDiagram{
+	ID:     "seq-session",
+	Title:  "Server session: login, a later request, logout",
+	Desc:   "Login checks the password, writes a session row and sets a cookie holding only a random token. A later request sends the cookie; the server finds the row, writes it back with a later expiry and loads the user. Logout deletes the row and clears the cookie, so every copy of the token stops working at once.",
+	Actors: []string{"Browser", "authlab", "SQLite"},
+	Messages: []seqMessage{
+		{Phase: "Log in", From: 0, To: 1, Label: "POST /session/login"},
+		{From: 1, To: 2, Label: "SELECT user, check argon2id"},
+		{From: 1, To: 1, Label: "RenewToken, Put user id"},
+		{From: 1, To: 2, Label: "INSERT session row"},
+		{From: 1, To: 0, Label: "303 + cookie: random token", Reply: true},
+		{Phase: "A later request", From: 0, To: 1, Label: "GET /session/dashboard + cookie"},
+		{From: 1, To: 2, Label: "find row; write new expiry"},
+		{From: 1, To: 2, Label: "SELECT user by id"},
+		{From: 1, To: 0, Label: "200 dashboard", Reply: true},
+		{Phase: "Log out", From: 0, To: 1, Label: "POST /session/logout + cookie"},
+		{From: 1, To: 2, Label: "DELETE session row"},
+		{From: 1, To: 0, Label: "303 + cookie cleared", Reply: true},
+	},
+}
+
+var jwtDiagram = seqDiagram{
+	ID:     "seq-jwt",
+	Title:  "JWT cookie: login, a later request, logout",
+	Desc:   "Login checks the password, signs an HS256 token and sets it as a cookie; nothing is stored. A later request sends the cookie; the server checks the signature, the claims and its in-memory revocation list, then loads the user. Logout adds the token's id to the revocation list until the token expires and clears the cookie; other copies of older tokens are not affected.",
+	Actors: []string{"Browser", "authlab", "SQLite"},
+	Messages: []seqMessage{
+		{Phase: "Log in", From: 0, To: 1, Label: "POST /jwt/login"},
+		{From: 1, To: 2, Label: "SELECT user, check argon2id"},
+		{From: 1, To: 1, Label: "sign claims with HS256"},
+		{From: 1, To: 0, Label: "303 + cookie: signed JWT", Reply: true},
+		{Phase: "A later request", From: 0, To: 1, Label: "GET /jwt/dashboard + cookie"},
+		{From: 1, To: 1, Label: "check signature, claims, revoked list"},
+		{From: 1, To: 2, Label: "SELECT user by id"},
+		{From: 1, To: 0, Label: "200 dashboard", Reply: true},
+		{Phase: "Log out", From: 0, To: 1, Label: "POST /jwt/logout + cookie"},
+		{From: 1, To: 2, Label: "INSERT jti into revoked_tokens"},
+		{From: 1, To: 0, Label: "303 + cookie cleared", Reply: true},
+	},
+}

@@ -26,6 +26,11 @@ if ! command -v npm >/dev/null; then
 	echo "The browser suite needs Node.js 20 and npm: install them (apt-get install nodejs npm) and run make test again." >&2
 	exit 1
 fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+	echo "The browser suite needs Node.js 20 or newer (Playwright 1.65); this machine has $(node --version 2>/dev/null || echo none)." >&2
+	exit 1
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi

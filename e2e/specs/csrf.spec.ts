@@ -12,7 +12,7 @@ import { apiStatus, authCookies, demo, expect, forEachStrategy, test } from '../
 
 type Delivery = 'form' | 'fetch';
 
-/** attackPage is HTML that sends the demo credentials to action as soon as it loads. */
+/** attackPage is HTML that sends the demo credentials to action once it has loaded. */
 function attackPage(action: string, delivery: Delivery): string {
   const fields = `username=${encodeURIComponent(demo.username)}&password=${encodeURIComponent(demo.password)}`;
   const send =
@@ -25,7 +25,7 @@ function attackPage(action: string, delivery: Delivery): string {
 <form method="post" action="${action}">
   <input name="username" value="${demo.username}"><input name="password" value="${demo.password}">
 </form>
-<script>${send}</script>
+<script>addEventListener('load', () => setTimeout(() => { ${send} }));</script>
 </body></html>`;
 }
 
@@ -59,7 +59,7 @@ const attackers = [
 /** visitAttack opens the attacker's page at host and returns the app's answer to what it sends. */
 async function visitAttack(page: Page, host: string, action: string, delivery: Delivery) {
   const answer = page.waitForResponse((r) => r.url() === action && r.request().method() === 'POST');
-  await page.goto(`http://${host}:${attackerPort}/?delivery=${delivery}&action=${encodeURIComponent(action)}`);
+  await page.goto(`http://${host}:${attackerPort}/?delivery=${delivery}&action=${encodeURIComponent(action)}`, { waitUntil: 'commit' });
   return answer;
 }
 

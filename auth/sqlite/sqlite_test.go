@@ -1,0 +1,331 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/sqlite"
+)
+
+func open(t *testing.T, dir string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", dir, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestOpenIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "nested", "data")
+	first := open(t, dir)
+	if _, err := first.CreateUser(ctx, "alice", "hash"); err != nil {
+		t.Fatal(err)
+	}
+	// A second Open of the same folder, while the first is still open.
+	second := open(t, dir)
+	if err := second.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u, _, err := second.UserByName(ctx, "alice"); err != nil || u.Username != "alice" {
+		t.Fatalf("second handle: UserByName = %+v, %v", u, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); err != nil {
+		t.Fatalf("database file not in the data folder: %v", err)
+	}
+}
+
+func TestDataSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{7}, 32)
+	until := time.Now().Add(time.Hour).Truncate(time.Second)
+	sessionExpiry := time.Now().Add(time.Hour)
+
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := db.CreateUser(ctx, "alice", "$argon2id$hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.LoadOrCreateKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Revoke(ctx, "jti-1", until); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SessionStore().Commit("session-token", []byte("session-data"), sessionExpiry); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = open(t, dir)
+	t.Run("users", func(t *testing.T) {
+		u, hash, err := db.UserByName(ctx, "alice")
+		if err != nil || u.ID != alice.ID || hash != "$argon2id$hash" {
+			t.Fatalf("UserByName = %+v, %q, %v", u, hash, err)
+		}
+		if !u.Created.Equal(alice.Created) {
+			t.Errorf("Created = %v, want %v", u.Created, alice.Created)
+		}
+		if u, err := db.UserByID(ctx, alice.ID); err != nil || u.Username != "alice" {
+			t.Fatalf("UserByID = %+v, %v", u, err)
+		}
+	})
+	t.Run("key", func(t *testing.T) {
+		got, err := db.LoadOrCreateKey(ctx, bytes.Repeat([]byte{9}, 32))
+		if err != nil || !bytes.Equal(got, key) {
+			t.Fatalf("LoadOrCreateKey after reopen = %x, %v; want the first key %x", got, err, key)
+		}
+	})
+	t.Run("revocations", func(t *testing.T) {
+		active, err := db.ActiveRevocations(ctx, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := active["jti-1"]; !ok || !got.Equal(until) {
+			t.Fatalf("ActiveRevocations = %v, want jti-1 until %v", active, until)
+		}
+	})
+	t.Run("sessions", func(t *testing.T) {
+		b, found, err := db.SessionStore().Find("session-token")
+		if err != nil || !found || string(b) != "session-data" {
+			t.Fatalf("Find = %q, %v, %v", b, found, err)
+		}
+		if n, err := db.CountSessions(ctx); err != nil || n != 1 {
+			t.Fatalf("CountSessions = %d, %v; want 1", n, err)
+		}
+	})
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, t.TempDir())
+	first := bytes.Repeat([]byte{1}, 32)
+	got, err := db.LoadOrCreateKey(ctx, first)
+	if err != nil || !bytes.Equal(got, first) {
+		t.Fatalf("first LoadOrCreateKey = %x, %v; want the fresh key", got, err)
+	}
+	got, err = db.LoadOrCreateKey(ctx, bytes.Repeat([]byte{2}, 32))
+	if err != nil || !bytes.Equal(got, first) {
+		t.Fatalf("second LoadOrCreateKey = %x, %v; want the stored key %x", got, err, first)
+	}
+	// Through auth.SigningKey, as main uses it.
+	key, err := auth.SigningKey(ctx, db, "")
+	if err != nil || !bytes.Equal(key, first) {
+		t.Fatalf("SigningKey = %x, %v; want the stored key", key, err)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, t.TempDir())
+	alice, err := db.CreateUser(ctx, "alice", "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alice.ID == 0 || alice.Created.IsZero() {
+		t.Fatalf("CreateUser = %+v", alice)
+	}
+	tests := []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"duplicate username", func() error { _, err := db.CreateUser(ctx, "alice", "h2"); return err }, auth.ErrUsernameTaken},
+		{"unknown name", func() error { _, _, err := db.UserByName(ctx, "bob"); return err }, auth.ErrNoUser},
+		{"unknown id", func() error { _, err := db.UserByID(ctx, alice.ID+1); return err }, auth.ErrNoUser},
+		{"name in another case", func() error { _, _, err := db.UserByName(ctx, "ALICE"); return err }, auth.ErrNoUser},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.run(); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if _, hash, _ := db.UserByName(ctx, "alice"); hash != "h1" {
+		t.Fatalf("duplicate CreateUser overwrote the hash: %q", hash)
+	}
+
+	// End to end through auth.Users.
+	users := auth.NewUsers(db, auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
+	bob, err := users.SignUp(ctx, "bob", "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := users.Authenticate(ctx, "bob", "correct horse"); err != nil || u.ID != bob.ID {
+		t.Fatalf("Authenticate = %+v, %v", u, err)
+	}
+	if _, err := users.SignUp(ctx, "bob", "another password"); !errors.Is(err, auth.ErrUsernameTaken) {
+		t.Fatalf("SignUp duplicate err = %v, want ErrUsernameTaken", err)
+	}
+}
+
+func TestRevocations(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, t.TempDir())
+	now := time.Unix(1_750_000_000, 0)
+	for jti, until := range map[string]time.Time{
+		"past":   now.Add(-time.Minute),
+		"now":    now,
+		"future": now.Add(time.Minute),
+	} {
+		if err := db.Revoke(ctx, jti, until); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Revoking again never shortens an entry.
+	if err := db.Revoke(ctx, "future", now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	active, err := db.ActiveRevocations(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(active) != 2 || !active["future"].Equal(now.Add(time.Minute)) || !active["now"].Equal(now) {
+		t.Fatalf("ActiveRevocations = %v, want now and future (unshortened)", active)
+	}
+	if err := db.PruneRevocations(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.ActiveRevocations(ctx, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := all["past"]; ok || len(all) != 2 {
+		t.Fatalf("after prune: %v, want past gone and the other two kept", all)
+	}
+
+	// The revocation list survives a restart through LoadRevocations.
+	clock := func() time.Time { return now }
+	rv, err := auth.LoadRevocations(ctx, db, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rv.Revoke(ctx, "later", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	rv2, err := auth.LoadRevocations(ctx, db, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, jti := range []string{"now", "future", "later"} {
+		if !rv2.IsRevoked(jti) {
+			t.Errorf("IsRevoked(%q) = false after reload", jti)
+		}
+	}
+}
+
+func TestSessionStore(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, t.TempDir())
+	store := db.SessionStore()
+	if db.SessionStore() != store {
+		t.Fatal("SessionStore made a second store (and a second cleanup goroutine)")
+	}
+	if err := store.Commit("live", []byte("a"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Commit("dead", []byte("b"), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := store.Find("dead"); err != nil || found {
+		t.Fatalf("Find(expired) = %v, %v; want not found", found, err)
+	}
+	if n, err := db.CountSessions(ctx); err != nil || n != 1 {
+		t.Fatalf("CountSessions = %d, %v; want 1", n, err)
+	}
+	if err := store.Delete("live"); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := store.Find("live"); found {
+		t.Fatal("Delete left the session")
+	}
+	var _ scs.Store = store
+}
+
+// The default data folder is the relative ./data.
+func TestOpenRelativePath(t *testing.T) {
+	t.Chdir(t.TempDir())
+	db := open(t, "./data")
+	if _, err := db.CreateUser(context.Background(), "alice", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("data", sqlite.FileName)); err != nil {
+		t.Fatalf("database not in ./data: %v", err)
+	}
+}
+
+func TestOpenUnwritablePath(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, dir string }{
+		{"the data folder is a file", file},
+		{"under a regular file", filepath.Join(file, "data")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := sqlite.Open(context.Background(), tc.dir)
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open(%s) succeeded", tc.dir)
+			}
+			if db != nil {
+				t.Fatalf("Open returned a DB with error %v", err)
+			}
+		})
+	}
+}
+
+// A data folder's name is a path, not a URI: '#', '?' and '%' in it must
+// not cut the name short or be decoded.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct{ name, folder string }{
+		{"hash", "data#1"},
+		{"question mark", "data?mode=ro"},
+		{"percent escape", "data%41"},
+		{"space", "da ta"},
+	}
+	for _, tc := range tests {
+		// The subtest's name stays plain, so its temporary folder does not
+		// carry the character under test and a regression writes inside it.
+		t.Run(tc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, tc.folder)
+			db, err := sqlite.Open(ctx, dir)
+			if err != nil {
+				t.Fatalf("Open(%q): %v", dir, err)
+			}
+			if _, err := db.CreateUser(ctx, "alice", "h"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); err != nil {
+				entries, _ := os.ReadDir(parent)
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Fatalf("database not at %s (%v); the parent holds %v", filepath.Join(dir, sqlite.FileName), err, names)
+			}
+		})
+	}
+}

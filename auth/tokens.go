@@ -29,10 +29,13 @@ const MinKeyLen = 32
 
 // Claims are the claims of an authlab token. AuthTime is when the user
 // typed their password; renewal never extends a token past AuthTime plus
-// the session lifetime.
+// the session lifetime. SessionID names the login: every token renewed
+// from it carries the same one, so logout can revoke them all at once,
+// including copies made before a renewal.
 type Claims struct {
 	jwt.RegisteredClaims
-	AuthTime *jwt.NumericDate `json:"auth_time"`
+	AuthTime  *jwt.NumericDate `json:"auth_time"`
+	SessionID string           `json:"sid"`
 }
 
 // UserID returns the subject as a user id.
@@ -109,9 +112,15 @@ func (t *Tokens) TTL() time.Duration { return t.ttl }
 // Lifetime is how long after login renewal can keep a user signed in.
 func (t *Tokens) Lifetime() time.Duration { return t.lifetime }
 
-// Issue signs a token for u, who logged in at authTime. It expires after
-// the TTL, or at authTime plus the session lifetime if that comes first.
+// Issue signs the first token of a new login by u at authTime.
 func (t *Tokens) Issue(u User, authTime time.Time) (string, *Claims, error) {
+	return t.issue(u, authTime, rand.Text())
+}
+
+// issue signs a token for u in the login sid, made at authTime. It expires
+// after the TTL, or at authTime plus the session lifetime if that comes
+// first.
+func (t *Tokens) issue(u User, authTime time.Time, sid string) (string, *Claims, error) {
 	now := t.now()
 	exp := now.Add(t.ttl)
 	if end := authTime.Add(t.lifetime); end.Before(exp) {
@@ -126,7 +135,8 @@ func (t *Tokens) Issue(u User, authTime time.Time) (string, *Claims, error) {
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        rand.Text(),
 		},
-		AuthTime: jwt.NewNumericDate(authTime),
+		AuthTime:  jwt.NewNumericDate(authTime),
+		SessionID: sid,
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
 	if err != nil {
@@ -145,10 +155,10 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
 		return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
 	}
-	if c.ID == "" || c.IssuedAt == nil || c.AuthTime == nil {
-		return nil, fmt.Errorf("%w: jti, iat and auth_time are required", ErrMalformed)
+	if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
+		return nil, fmt.Errorf("%w: jti, sid, iat and auth_time are required", ErrMalformed)
 	}
-	if t.revoked.IsRevoked(c.ID) {
+	if t.revoked.IsRevoked(c.ID) || t.revoked.IsRevoked(c.SessionID) {
 		return nil, ErrTokenRevoked
 	}
 	return c, nil
@@ -212,9 +222,14 @@ func (t *Tokens) Revoke(ctx context.Context, raw string) error {
 }
 
 // RevokeClaims puts the jti of verified claims c on the revocation list
-// until c's exp.
+// until c's exp, and its login's sid until the last moment any renewal of
+// that login could reach. A copy of an older token of the same login,
+// still within its exp, is then refused too and cannot renew itself.
 func (t *Tokens) RevokeClaims(ctx context.Context, c *Claims) error {
-	return t.revoked.Revoke(ctx, c.ID, c.ExpiresAt.Time)
+	if err := t.revoked.Revoke(ctx, c.ID, c.ExpiresAt.Time); err != nil {
+		return err
+	}
+	return t.revoked.Revoke(ctx, c.SessionID, c.AuthTime.Add(t.lifetime))
 }
 
 // Current returns the user and claims of r's JWT cookie.
@@ -256,15 +271,17 @@ func (t *Tokens) user(ctx context.Context, raw string) (User, *Claims, error) {
 	return u, c, nil
 }
 
-// IsRevoked reports whether the token id jti is on the revocation list.
-func (t *Tokens) IsRevoked(jti string) bool { return t.revoked.IsRevoked(jti) }
+// IsRevoked reports whether id, a token's jti or its login's sid, is on
+// the revocation list.
+func (t *Tokens) IsRevoked(id string) bool { return t.revoked.IsRevoked(id) }
 
 // Renew is middleware for rolling renewal, the JWT twin of a session's idle
 // timeout: when a request carries a valid JWT cookie with less than half
 // its life left, a token with a new jti replaces it. Renewal never reaches
 // past auth_time plus the session lifetime, so a busy user still logs in
 // again once per lifetime. The old token is left to expire on its own
-// rather than revoked, so requests already in flight with it still succeed.
+// rather than revoked, so requests already in flight with it still succeed;
+// logout revokes the whole login (its sid), old tokens included.
 // Only GET and HEAD renew: an unsafe request such as logout must act on the
 // token the browser sent.
 func (t *Tokens) Renew(next http.Handler) http.Handler {
@@ -278,7 +295,7 @@ func (t *Tokens) Renew(next http.Handler) http.Handler {
 			left := c.ExpiresAt.Sub(now)
 			end := c.AuthTime.Add(t.lifetime)
 			if left < t.ttl/2 && c.ExpiresAt.Before(end) {
-				raw, _, err := t.Issue(u, c.AuthTime.Time)
+				raw, _, err := t.issue(u, c.AuthTime.Time, c.SessionID)
 				if err == nil {
 					t.setCookie(w, raw)
 					r = replaceCookie(r, t.cookie, raw)

@@ -80,6 +80,7 @@ func claimsAt(now time.Time) jwt.MapClaims {
 		"iss":       Issuer,
 		"aud":       Issuer,
 		"jti":       "forged-jti",
+		"sid":       "forged-sid",
 		"auth_time": now.Unix(),
 	}
 }
@@ -188,7 +189,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		t.Errorf("alg = %v, want HS256", header["alg"])
 	}
 	payload := decodeSegment(t, parts[1])
-	wantKeys := []string{"aud", "auth_time", "exp", "iat", "iss", "jti", "sub"}
+	wantKeys := []string{"aud", "auth_time", "exp", "iat", "iss", "jti", "sid", "sub"}
 	if got := slices.Sorted(maps.Keys(payload)); !slices.Equal(got, wantKeys) {
 		t.Errorf("claims = %v, want exactly %v", got, wantKeys)
 	}
@@ -339,6 +340,8 @@ func TestVerifyRefusesForgedTokens(t *testing.T) {
 		{"sub beyond int64", forge(t, hs256, with(map[string]any{"sub": "9223372036854775808"}), testKey), ReasonMalformed},
 		{"sub a JSON number", forge(t, hs256, with(map[string]any{"sub": 1}), testKey), ReasonMalformed},
 		{"missing auth_time", forge(t, hs256, with(map[string]any{"auth_time": nil}), testKey), ReasonMalformed},
+		{"missing sid", forge(t, hs256, with(map[string]any{"sid": nil}), testKey), ReasonMalformed},
+		{"empty sid", forge(t, hs256, with(map[string]any{"sid": ""}), testKey), ReasonMalformed},
 
 		{"empty string", "", ReasonMalformed},
 		{"garbage", "not a token", ReasonMalformed},
@@ -622,8 +625,11 @@ func TestLogoutRevokes(t *testing.T) {
 	if _, err := f.tokens.Verify(other); err != nil {
 		t.Fatalf("logging out one token revoked another: %v", err)
 	}
-	if n := f.revoked.Len(); n != 1 {
-		t.Fatalf("revocation list holds %d entries, want 1 (garbage needs none)", n)
+	if !f.tokens.IsRevoked(c.SessionID) || !f.revStore.has(c.SessionID) {
+		t.Fatal("the login's sid is not on the revocation list in memory and in the store")
+	}
+	if n := f.revoked.Len(); n != 2 {
+		t.Fatalf("revocation list holds %d entries, want 2: the jti and the sid (garbage needs none)", n)
 	}
 }
 
@@ -740,6 +746,9 @@ func TestRenew(t *testing.T) {
 		}
 		if c.ID == old.ID {
 			t.Error("renewed token kept the old jti")
+		}
+		if c.SessionID != old.SessionID {
+			t.Errorf("renewal changed the login's sid from %q to %q", old.SessionID, c.SessionID)
 		}
 		if want := f.clock.Now().Add(testTTL); !c.ExpiresAt.Time.Equal(want) {
 			t.Errorf("renewed exp = %v, want %v", c.ExpiresAt.Time, want)
@@ -872,5 +881,33 @@ func TestLogoutThroughRenewRevokesPresentedToken(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), r)
 	if _, err := f.tokens.Verify(raw); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("the token presented at logout still verifies: err = %v", err)
+	}
+}
+
+// A copy of a token taken before a renewal must die with the login: once
+// the renewed token is logged out, the older copy is refused and cannot
+// renew itself, although its own exp has not come.
+func TestLogoutRevokesTokensRenewedFromTheSameLogin(t *testing.T) {
+	f := newTokenFixture(t, TokenConfig{})
+	stolen, _ := f.issue(t, t0)
+	f.clock.Advance(testTTL/2 + time.Second)
+	set, _, _ := renewRequest(t, f, http.MethodGet, stolen)
+	if set == nil {
+		t.Fatal("no renewal past half the TTL")
+	}
+	r := httptest.NewRequest(http.MethodPost, "/jwt/logout", nil)
+	r.AddCookie(&http.Cookie{Name: f.tokens.CookieName(), Value: set.Value})
+	if err := f.tokens.Logout(context.Background(), httptest.NewRecorder(), r); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	if _, err := f.tokens.Verify(stolen); !errors.Is(err, ErrTokenRevoked) {
+		t.Fatalf("Verify(pre-renewal copy after logout) err = %v, want ErrTokenRevoked", err)
+	}
+	if again, _, _ := renewRequest(t, f, http.MethodGet, stolen); again != nil {
+		t.Fatal("a pre-renewal copy renewed itself after logout")
+	}
+	other, _ := f.issue(t, f.clock.Now())
+	if _, err := f.tokens.Verify(other); err != nil {
+		t.Fatalf("logging out one login revoked another login's token: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ func reasonText(st views.Strategy, reason auth.Reason) string {
 	case auth.ReasonNotYetValid:
 		return "The token claims to be valid only from a moment that has not come yet (nbf or iat in the future)."
 	case auth.ReasonRevoked:
-		return "The token's id is on the revocation list: its holder logged out before it expired."
+		return "The token, or the login it was renewed from, is on the revocation list: it was logged out before it expired."
 	case auth.ReasonUnknownUser:
 		return "The credentials name a user this server no longer has."
 	}
@@ -95,17 +95,17 @@ func (s *server) jwtPanel(r *http.Request) views.Panel {
 	p := views.Panel{Strategy: st, Cookie: s.Tokens.CookieName()}
 	c, err := r.Cookie(p.Cookie)
 	p.HasCookie = err == nil && c.Value != ""
-	var jti string
+	var jti, sid string
 	if p.HasCookie {
-		p.Header, p.Claims, jti = decodeJWT(c.Value)
+		p.Header, p.Claims, jti, sid = decodeJWT(c.Value)
 	}
 	u, claims, err := s.Tokens.Current(r)
 	if err != nil {
 		reason := auth.ReasonFor(err)
 		p.Reason, p.ReasonText = string(reason), reasonText(st, reason)
 		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
-		if jti != "" {
-			p.Facts = append(p.Facts, views.Fact{Label: "Token id (jti) revoked", Value: yesNo(s.Tokens.IsRevoked(jti))})
+		if jti != "" || sid != "" {
+			p.Facts = append(p.Facts, s.revokedFact(jti, sid))
 		}
 		return p
 	}
@@ -118,31 +118,37 @@ func (s *server) jwtPanel(r *http.Request) views.Panel {
 			Note: "With less than half its life left, a request swaps it for a fresh token."},
 		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Tokens.Lifetime()), now),
 			Note: "Login time plus the session lifetime: no renewal goes past it."},
-		{Label: "Token id (jti) revoked", Value: yesNo(s.Tokens.IsRevoked(claims.ID))},
+		s.revokedFact(claims.ID, claims.SessionID),
 	}
 	return p
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
+// revokedFact says whether a token or its login is on the revocation list.
+func (s *server) revokedFact(jti, sid string) views.Fact {
+	f := views.Fact{Label: "Revoked", Value: "no", Note: "Neither this token's jti nor its login's sid is on the revocation list."}
+	switch {
+	case jti != "" && s.Tokens.IsRevoked(jti):
+		f.Value, f.Note = "yes", "This token's jti is on the revocation list: it was logged out."
+	case sid != "" && s.Tokens.IsRevoked(sid):
+		f.Value, f.Note = "yes", "Its login's sid is on the revocation list: a token renewed from the same login was logged out."
 	}
-	return "no"
+	return f
 }
 
 // decodeJWT returns a token's header and claims as indented JSON, and its
-// jti, without verifying anything: the page shows them so a learner can
-// see what a token carries and why it was refused. Each is empty if it
-// does not decode.
-func decodeJWT(raw string) (header, claims, jti string) {
+// jti and sid, without verifying anything: the page shows them so a
+// learner can see what a token carries and why it was refused. Each is
+// empty if it does not decode.
+func decodeJWT(raw string) (header, claims, jti, sid string) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return "", "", ""
+		return "", "", "", ""
 	}
 	h, _ := decodeSegment(parts[0])
 	c, m := decodeSegment(parts[1])
 	jti, _ = m["jti"].(string)
-	return h, c, jti
+	sid, _ = m["sid"].(string)
+	return h, c, jti, sid
 }
 
 func decodeSegment(seg string) (string, map[string]any) {

@@ -29,6 +29,7 @@ func (ts *testServer) claims(sub string) jwt.MapClaims {
 		"iat":       now.Unix(),
 		"exp":       now.Add(10 * time.Minute).Unix(),
 		"jti":       rand.Text(),
+		"sid":       rand.Text(),
 		"auth_time": now.Unix(),
 	}
 }
@@ -121,6 +122,7 @@ func TestForgedTokens(t *testing.T) {
 		{name: "missing aud", reason: "malformed", token: hs256(with("1", func(c jwt.MapClaims) { delete(c, "aud") }))},
 		{name: "missing iat", reason: "malformed", token: hs256(with("1", func(c jwt.MapClaims) { delete(c, "iat") }))},
 		{name: "missing jti", reason: "malformed", token: hs256(with("1", func(c jwt.MapClaims) { delete(c, "jti") }))},
+		{name: "missing sid", reason: "malformed", token: hs256(with("1", func(c jwt.MapClaims) { delete(c, "sid") }))},
 		{name: "missing sub", reason: "malformed", token: hs256(with("1", func(c jwt.MapClaims) { delete(c, "sub") }))},
 		{name: "sub not a number", reason: "malformed", token: hs256(ts.claims("user1"))},
 		{name: "sub zero", reason: "malformed", token: hs256(ts.claims("0"))},

@@ -295,11 +295,15 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p><code>Tokens.Issue</code> writes the claims and signs them with HS256. Nothing is stored: the signature is the server's memory. <code>jti</code> is a random id, there so that logout has something to revoke; <code>auth_time</code> records when the password was typed, so renewal can stop one session lifetime later.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p><code>Tokens.Issue</code> starts a new login with a fresh <code>sid</code>; <code>issue</code> writes the claims and signs them with HS256. Nothing is stored: the signature is the server's memory. <code>jti</code> is a random id for this one token and <code>sid</code> one for the whole login, there so that logout has something to revoke; <code>auth_time</code> records when the password was typed, so renewal can stop one session lifetime later.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = v.code("Tokens.Issue").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = v.code("Tokens.issue").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -378,7 +382,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>What the JWT's logout cannot reach is every token it did not see. Renewal swaps a token with less than half its life left for a fresh one, and leaves the old one to expire on its own:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -386,7 +390,15 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>So a copy taken before a renewal is a different token from the one in your browser at logout, and your logout does not revoke it. Its holder can keep renewing it up to the session lifetime. And the list itself lives in this process's memory:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = v.code("Tokens.RevokeClaims").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -394,20 +406,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; other instances sharing the database only once they restart</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>still valid, and renewable up to login + ")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var13 string
-		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(human(v.Settings.JWTLifetime))
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 316, Col: 79}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; other instances sharing the database only once they restart</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -327,7 +327,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<td data-label=\"Server session\">The record, at once: every copy of the cookie fails on its next request.</td><td data-label=\"JWT cookie\">The id of the token presented, at once and in this process only, until its <code>exp</code>. Tokens it replaced through renewal stay valid until their own <code>exp</code>.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<td data-label=\"Server session\">The record, at once: every copy of the cookie fails on its next request.</td><td data-label=\"JWT cookie\">The token presented (its <code>jti</code>) and its whole login (its <code>sid</code>, shared by every renewed token), at once but in this process only, until they would have expired.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -387,7 +387,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " after login, and the user's logout does not stop it.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " after login, unless the user logs out first.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

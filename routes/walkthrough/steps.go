@@ -49,6 +49,7 @@ var Steps = []Step{
 			{"routes/login.go", "server.jwtLogin"},
 			{"auth/tokens.go", "Tokens.Login"},
 			{"auth/tokens.go", "Tokens.Issue"},
+			{"auth/tokens.go", "Tokens.issue"},
 		},
 	},
 	{
@@ -63,6 +64,7 @@ var Steps = []Step{
 			{"auth/sessions.go", "Sessions.Logout"},
 			{"auth/tokens.go", "Tokens.Logout"},
 			{"auth/tokens.go", "Tokens.Renew"},
+			{"auth/tokens.go", "Tokens.RevokeClaims"},
 			{"auth/revocations.go", "Revocations"},
 		},
 	},

@@ -273,6 +273,8 @@ func TestCrossSiteRequests(t *testing.T) {
 		{"API login as a form", http.MethodPost, "/api/auth", "application/x-www-form-urlencoded",
 			func() string { return creds("user1", "pass123").Encode() }, http.StatusOK},
 		{"API logout", http.MethodDelete, "/api/auth", "", func() string { return "" }, http.StatusNoContent},
+		{"quiz", http.MethodPost, "/learn/quiz", "application/x-www-form-urlencoded",
+			func() string { return "" }, http.StatusOK},
 	}
 	headers := []struct {
 		name    string

@@ -260,10 +260,7 @@ func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
 		Ping:         a.db.Ping,
 		BaseURL:      cfg.baseURL.String(),
 		SessionStore: cfg.sessionStore,
-
-		Source:          source,
-		SessionIdle:     cfg.sessionIdle,
-		SessionLifetime: cfg.sessionLifetime,
+		Source:       source,
 	})
 	return err
 }

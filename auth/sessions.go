@@ -67,6 +67,15 @@ func NewSessions(cfg SessionConfig, users *Users) *Sessions {
 // CookieName is the session cookie's name.
 func (s *Sessions) CookieName() string { return s.mgr.Cookie.Name }
 
+// IdleTimeout is how long an unused session lasts. The /learn pages quote
+// it; reading it from the manager that enforces it means what they show
+// cannot drift from what happens.
+func (s *Sessions) IdleTimeout() time.Duration { return s.mgr.IdleTimeout }
+
+// Lifetime is how long after login a session ends however busy it is;
+// quoted by the /learn pages for the same reason as IdleTimeout.
+func (s *Sessions) Lifetime() time.Duration { return s.mgr.Lifetime }
+
 // LoadAndSave is the middleware that loads the session named by the cookie
 // before the handler runs and saves it, with its cookie, after.
 func (s *Sessions) LoadAndSave(next http.Handler) http.Handler { return s.mgr.LoadAndSave(next) }

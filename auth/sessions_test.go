@@ -293,6 +293,19 @@ func TestSessionTimeouts(t *testing.T) {
 	}
 }
 
+// TestSessionSettings checks that the getters report the configured
+// timeouts, which the /learn pages show.
+func TestSessionSettings(t *testing.T) {
+	const idle, lifetime = 7 * time.Minute, 3 * time.Hour
+	f := newSessionFixture(t, SessionConfig{IdleTimeout: idle, Lifetime: lifetime})
+	if got := f.sessions.IdleTimeout(); got != idle {
+		t.Errorf("IdleTimeout = %v, want %v", got, idle)
+	}
+	if got := f.sessions.Lifetime(); got != lifetime {
+		t.Errorf("Lifetime = %v, want %v", got, lifetime)
+	}
+}
+
 func TestSessionCookieAttributes(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		name := "authlab_session"

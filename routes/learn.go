@@ -64,8 +64,8 @@ func (s *server) learnSettings() views.LearnSettings {
 		SessionStore:    s.SessionStore,
 		SessionCookie:   s.Sessions.CookieName(),
 		JWTCookie:       s.Tokens.CookieName(),
-		SessionIdle:     s.SessionIdle,
-		SessionLifetime: s.SessionLifetime,
+		SessionIdle:     s.Sessions.IdleTimeout(),
+		SessionLifetime: s.Sessions.Lifetime(),
 		JWTTTL:          s.Tokens.TTL(),
 		JWTLifetime:     s.Tokens.Lifetime(),
 	}

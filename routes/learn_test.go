@@ -82,16 +82,14 @@ func newLearnServer(t *testing.T, edit ...func(*routes.Deps)) *learnServer {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	deps := routes.Deps{
-		Log:             log,
-		Users:           users,
-		Sessions:        sessions,
-		Tokens:          tokens,
-		Ping:            db.Ping,
-		BaseURL:         "http://" + srv.Listener.Addr().String(),
-		SessionStore:    "sqlite",
-		Source:          os.DirFS(".."),
-		SessionIdle:     idle,
-		SessionLifetime: lifetime,
+		Log:          log,
+		Users:        users,
+		Sessions:     sessions,
+		Tokens:       tokens,
+		Ping:         db.Ping,
+		BaseURL:      "http://" + srv.Listener.Addr().String(),
+		SessionStore: "sqlite",
+		Source:       os.DirFS(".."),
 	}
 	for _, e := range edit {
 		e(&deps)

@@ -37,10 +37,6 @@ type Deps struct {
 	// Source holds authlab's Go files (auth/, auth/sqlite/, routes/) for
 	// the /learn pages to quote; see walkthrough.Source.
 	Source fs.FS
-	// SessionIdle and SessionLifetime are the session settings, which the
-	// /learn pages quote; zero shows as not known.
-	SessionIdle     time.Duration
-	SessionLifetime time.Duration
 }
 
 type server struct {

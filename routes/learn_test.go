@@ -1,159 +1,30 @@
 package routes_test
 
 import (
-	"bytes"
-	"context"
 	"html"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
-	"time"
 
-	"github.com/authlab/authlab/auth"
-	"github.com/authlab/authlab/auth/sqlite"
 	"github.com/authlab/authlab/routes"
 	"github.com/authlab/authlab/routes/walkthrough"
 )
 
-// learnServer is a real authlab over a fresh database, with the
-// repository's own source files as the code the walkthrough quotes.
-type learnServer struct {
-	*httptest.Server
-	db  *sqlite.DB
-	log *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// newLearnServer starts the server; edit may change its Deps first.
-func newLearnServer(t *testing.T, edit ...func(*routes.Deps)) *learnServer {
+// learnPage GETs path as a new visitor and returns the body, failing the
+// test unless the answer is 200.
+func learnPage(t *testing.T, ts *testServer, path string) string {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	r := ts.get(t, ts.browser(t), path)
+	if r.status != http.StatusOK {
+		t.Fatalf("GET %s = %d, want 200", path, r.status)
 	}
-	t.Cleanup(func() { db.Close() })
-	users := auth.NewUsers(db, auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0))
-	if _, err := users.Seed(ctx, "user1", "pass123"); err != nil {
-		t.Fatal(err)
-	}
-	const idle, lifetime, ttl = 30 * time.Minute, 24 * time.Hour, 15 * time.Minute
-	logs := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	sessions := auth.NewSessions(auth.SessionConfig{
-		Store: db.SessionStore(), IdleTimeout: idle, Lifetime: lifetime, ErrorFunc: routes.StoreError(log),
-	}, users)
-	revoked, err := auth.LoadRevocations(ctx, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Key: []byte("learn-test-key-0123456789abcdefghij"), TTL: ttl, Lifetime: lifetime,
-	}, users, revoked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	deps := routes.Deps{
-		Log:          log,
-		Users:        users,
-		Sessions:     sessions,
-		Tokens:       tokens,
-		Ping:         db.Ping,
-		BaseURL:      "http://" + srv.Listener.Addr().String(),
-		SessionStore: "sqlite",
-		Source:       os.DirFS(".."),
-	}
-	for _, e := range edit {
-		e(&deps)
-	}
-	h, err := routes.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = h
-	srv.Start()
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
-	})
-	return &learnServer{Server: srv, db: db, log: logs}
-}
-
-// client is a browser: it keeps cookies and does not follow redirects.
-func (ls *learnServer) client(t *testing.T) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-// fetch makes a request and returns the status and body.
-func (ls *learnServer) fetch(t *testing.T, c *http.Client, method, path string, form url.Values, header ...string) (int, string) {
-	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, ls.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-func (ls *learnServer) get(t *testing.T, path string) string {
-	t.Helper()
-	status, body := ls.fetch(t, ls.client(t), http.MethodGet, path, nil)
-	if status != http.StatusOK {
-		t.Fatalf("GET %s = %d, want 200", path, status)
-	}
-	return body
+	return r.body
 }
 
 func mustContain(t *testing.T, body string, wants ...string) {
@@ -172,10 +43,10 @@ var codePanel = regexp.MustCompile(`(?s)<pre [^>]*data-file="([^"]+)" data-name=
 // panels are exactly the declarations the step names, each a verbatim part
 // of the file on disk.
 func TestLearnStepsQuoteTheSource(t *testing.T) {
-	ls := newLearnServer(t)
+	ts := newTestServer(t)
 	for _, st := range walkthrough.Steps {
 		t.Run("step "+strconv.Itoa(st.Number), func(t *testing.T) {
-			body := ls.get(t, "/learn/"+strconv.Itoa(st.Number))
+			body := learnPage(t, ts, "/learn/"+strconv.Itoa(st.Number))
 			mustContain(t, body,
 				"<h1>"+html.EscapeString(st.Title)+"</h1>",
 				`<link rel="stylesheet" href="/static/learn.css">`,
@@ -210,20 +81,19 @@ func TestLearnStepsQuoteTheSource(t *testing.T) {
 // TestLearnStepFailsWithoutItsSource checks that a step whose code cannot
 // be found is an error page and a log line, never a step without code.
 func TestLearnStepFailsWithoutItsSource(t *testing.T) {
-	ls := newLearnServer(t, func(d *routes.Deps) {
+	ts := newTestServer(t, withDeps(func(d *routes.Deps) {
 		d.Source = fstest.MapFS{"auth/sessions.go": {Data: []byte("package auth\n")}}
-	})
-	status, _ := ls.fetch(t, ls.client(t), http.MethodGet, "/learn/1", nil)
-	if status != http.StatusInternalServerError {
-		t.Errorf("GET /learn/1 with the source missing = %d, want 500", status)
+	}))
+	if r := ts.get(t, ts.browser(t), "/learn/1"); r.status != http.StatusInternalServerError {
+		t.Errorf("GET /learn/1 with the source missing = %d, want 500", r.status)
 	}
-	if !strings.Contains(ls.log.String(), "walkthrough") {
-		t.Errorf("the log does not say what is missing:\n%s", ls.log)
+	if !strings.Contains(ts.log.String(), "walkthrough") {
+		t.Errorf("the log does not say what is missing:\n%s", ts.log)
 	}
 }
 
 func TestLearnNavigation(t *testing.T) {
-	ls := newLearnServer(t)
+	ts := newTestServer(t)
 	tests := []struct {
 		path       string
 		prev, next string
@@ -235,12 +105,12 @@ func TestLearnNavigation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
-			body := ls.get(t, tc.path)
+			body := learnPage(t, ts, tc.path)
 			mustContain(t, body, `<a rel="prev" href="`+tc.prev+`">`, `<a rel="next" href="`+tc.next+`">`)
 		})
 	}
 	t.Run("overview", func(t *testing.T) {
-		body := ls.get(t, "/learn")
+		body := learnPage(t, ts, "/learn")
 		for _, st := range walkthrough.Steps {
 			mustContain(t, body, `href="/learn/`+strconv.Itoa(st.Number)+`"`)
 		}
@@ -257,18 +127,18 @@ func TestLearnNavigation(t *testing.T) {
 	})
 	for _, path := range []string{"/learn/0", "/learn/5", "/learn/01", "/learn/one", "/learn/-1"} {
 		t.Run(path, func(t *testing.T) {
-			if status, _ := ls.fetch(t, ls.client(t), http.MethodGet, path, nil); status != http.StatusNotFound {
-				t.Errorf("GET %s = %d, want 404", path, status)
+			if r := ts.get(t, ts.browser(t), path); r.status != http.StatusNotFound {
+				t.Errorf("GET %s = %d, want 404", path, r.status)
 			}
 		})
 	}
 }
 
 func TestLearnTryItUsesBaseURL(t *testing.T) {
-	ls := newLearnServer(t)
-	body := ls.get(t, "/learn/4")
+	ts := newTestServer(t)
+	body := learnPage(t, ts, "/learn/4")
 	mustContain(t, body,
-		html.EscapeString("curl -s -H \"Authorization: Bearer $TOKEN\" "+ls.URL+"/api/auth"),
+		html.EscapeString("curl -s -H \"Authorization: Bearer $TOKEN\" "+ts.URL+"/api/auth"),
 		html.EscapeString("-X DELETE -b authlab-cookies.txt"),
 		`href="/compare"`,
 	)
@@ -308,11 +178,11 @@ func rich(s string) string {
 var scoreRE = regexp.MustCompile(`data-testid="quiz-score">(\d+) of (\d+)</strong>.*?data-testid="quiz-wrong">(\d+)</span>.*?data-testid="quiz-unanswered">(\d+)</span>`)
 
 func TestQuiz(t *testing.T) {
-	ls := newLearnServer(t)
+	ts := newTestServer(t)
 	n := len(walkthrough.Quiz)
 
 	t.Run("blank form", func(t *testing.T) {
-		body := ls.get(t, "/learn/quiz")
+		body := learnPage(t, ts, "/learn/quiz")
 		for _, q := range walkthrough.Quiz {
 			mustContain(t, body, `<fieldset class="learn-q learn-" id="q-`+q.ID+`"`)
 			for _, c := range q.Choices {
@@ -339,10 +209,11 @@ func TestQuiz(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := ls.fetch(t, ls.client(t), http.MethodPost, "/learn/quiz", tc.form)
-			if status != http.StatusOK {
-				t.Fatalf("POST /learn/quiz = %d, want 200", status)
+			r := ts.postForm(t, ts.browser(t), "/learn/quiz", tc.form)
+			if r.status != http.StatusOK {
+				t.Fatalf("POST /learn/quiz = %d, want 200", r.status)
 			}
+			body := r.body
 			m := scoreRE.FindStringSubmatch(body)
 			if m == nil {
 				t.Fatal("no score on the graded page")
@@ -375,15 +246,15 @@ func TestQuiz(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			if status, _ := ls.fetch(t, ls.client(t), http.MethodPost, "/learn/quiz", tc.form); status != http.StatusBadRequest {
-				t.Errorf("POST /learn/quiz = %d, want 400", status)
+			if r := ts.postForm(t, ts.browser(t), "/learn/quiz", tc.form); r.status != http.StatusBadRequest {
+				t.Errorf("POST /learn/quiz = %d, want 400", r.status)
 			}
 		})
 	}
 	t.Run("from another site", func(t *testing.T) {
-		status, _ := ls.fetch(t, ls.client(t), http.MethodPost, "/learn/quiz", url.Values{}, "Sec-Fetch-Site", "cross-site")
-		if status != http.StatusForbidden {
-			t.Errorf("cross-site POST /learn/quiz = %d, want 403", status)
+		r := ts.postForm(t, ts.browser(t), "/learn/quiz", url.Values{}, "Sec-Fetch-Site", "cross-site")
+		if r.status != http.StatusForbidden {
+			t.Errorf("cross-site POST /learn/quiz = %d, want 403", r.status)
 		}
 	})
 }
@@ -404,17 +275,17 @@ func figure(t *testing.T, body, testid string) float64 {
 }
 
 func TestTradeoffsAreMeasured(t *testing.T) {
-	ls := newLearnServer(t)
-	visitor := ls.client(t)
-	status, _ := ls.fetch(t, visitor, http.MethodPost, "/session/login", url.Values{"username": {"user1"}, "password": {"pass123"}})
-	if status != http.StatusSeeOther {
-		t.Fatalf("login = %d, want 303", status)
+	ts := newTestServer(t)
+	visitor := ts.browser(t)
+	if r := ts.postForm(t, visitor, "/session/login", creds("user1", "pass123")); r.status != http.StatusSeeOther {
+		t.Fatalf("login = %d, want 303", r.status)
 	}
 
-	status, body := ls.fetch(t, visitor, http.MethodGet, "/learn/tradeoffs", nil)
-	if status != http.StatusOK {
-		t.Fatalf("GET /learn/tradeoffs = %d, want 200", status)
+	r := ts.get(t, visitor, "/learn/tradeoffs")
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /learn/tradeoffs = %d, want 200", r.status)
 	}
+	body := r.body
 	// The session cookie's size is fixed by its name and scs's 43-character
 	// token, so it can be checked exactly; the rest must be plausible.
 	if got, want := figure(t, body, "figure-session-cookie"), float64(len("authlab_session=")+43); got != want {
@@ -447,15 +318,15 @@ func TestTradeoffsAreMeasured(t *testing.T) {
 		`href="/learn/4#code-Revocations"`, `href="/learn/2#code-DB-LoadOrCreateKey"`)
 
 	// Measuring left no session behind, and did not touch the visitor's.
-	if n, err := ls.db.CountSessions(context.Background()); err != nil || n != 1 {
+	if n, err := ts.db.CountSessions(t.Context()); err != nil || n != 1 {
 		t.Errorf("live sessions after measuring = %d (%v), want 1: the visitor's", n, err)
 	}
-	if _, page := ls.fetch(t, visitor, http.MethodGet, "/learn", nil); !strings.Contains(page, `<span class="who-name">user1</span>`) {
+	if page := ts.get(t, visitor, "/learn"); !strings.Contains(page.body, `<span class="who-name">user1</span>`) {
 		t.Error("the visitor is no longer signed in as user1 after the measurement")
 	}
 
 	// The figures are measured once and kept.
-	again := ls.get(t, "/learn/tradeoffs")
+	again := learnPage(t, ts, "/learn/tradeoffs")
 	if figure(t, again, "figure-jwt-check") != figure(t, body, "figure-jwt-check") {
 		t.Error("the figures were measured again on the second visit")
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -83,6 +84,7 @@ type serverConfig struct {
 	ttl          time.Duration
 	ping         func(context.Context) error
 	brokenLogins bool // Deps.Users has no store, so logging in panics
+	deps         []func(*routes.Deps)
 }
 
 type option func(*serverConfig)
@@ -103,11 +105,17 @@ func withPing(f func(context.Context) error) option { return func(c *serverConfi
 
 func withBrokenLogins() option { return func(c *serverConfig) { c.brokenLogins = true } }
 
+// withDeps lets edit change the router's Deps last, before routes.New.
+func withDeps(edit func(*routes.Deps)) option {
+	return func(c *serverConfig) { c.deps = append(c.deps, edit) }
+}
+
 // testServer is the real router over real stores, with handles on what
 // tests need to reach behind it.
 type testServer struct {
 	*httptest.Server
 	dir     string // the data folder holding sqlite.FileName
+	db      *sqlite.DB
 	users   *auth.Users
 	revoked *auth.Revocations
 	clock   *fakeClock
@@ -115,7 +123,8 @@ type testServer struct {
 }
 
 // newTestServer starts the real router over a fresh SQLite database with
-// user1/pass123 (id 1) and user2/pass456 (id 2).
+// user1/pass123 (id 1) and user2/pass456 (id 2), and the repository's own
+// Go files as the source the /learn pages quote.
 func newTestServer(t *testing.T, opts ...option) *testServer {
 	t.Helper()
 	cfg := serverConfig{store: "sqlite", idle: 30 * time.Minute, lifetime: 24 * time.Hour, ttl: 15 * time.Minute}
@@ -183,7 +192,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if cfg.brokenLogins {
 		apiUsers = auth.NewUsers(nil, hasher)
 	}
-	h, err := routes.New(routes.Deps{
+	deps := routes.Deps{
 		Log:          log,
 		Users:        apiUsers,
 		Sessions:     sessions,
@@ -192,7 +201,12 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 		BaseURL:      base,
 		SessionStore: cfg.store,
 		Clock:        clock.Now,
-	})
+		Source:       os.DirFS(".."),
+	}
+	for _, edit := range cfg.deps {
+		edit(&deps)
+	}
+	h, err := routes.New(deps)
 	if err != nil {
 		t.Fatalf("routes.New: %v", err)
 	}
@@ -204,7 +218,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 			t.Logf("server log:\n%s", logs)
 		}
 	})
-	return &testServer{Server: srv, dir: dir, users: users, revoked: revoked, clock: clock, log: logs}
+	return &testServer{Server: srv, dir: dir, db: db, users: users, revoked: revoked, clock: clock, log: logs}
 }
 
 // browser returns a client with its own cookie jar that hands redirects

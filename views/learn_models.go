@@ -43,8 +43,8 @@ type LearnSettings struct {
 	SessionStore    string // "sqlite" or "memory"
 	SessionCookie   string
 	JWTCookie       string
-	SessionIdle     time.Duration // zero when not known
-	SessionLifetime time.Duration // zero when not known
+	SessionIdle     time.Duration
+	SessionLifetime time.Duration
 	JWTTTL          time.Duration
 	JWTLifetime     time.Duration // renewal stops at login + this
 }
@@ -174,9 +174,6 @@ type Timing struct {
 // human writes a setting's duration the way the flags take it: 30m, not
 // 30m0s.
 func human(d time.Duration) string {
-	if d <= 0 {
-		return "not known"
-	}
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -29,10 +29,12 @@ test('a taken username and a short password are refused at the field', async ({ 
   expect(taken.status()).toBe(409);
   await expect(page.getByRole('alert')).toBeVisible();
   await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
-  await expect(page.getByLabel('Username')).toHaveAccessibleErrorMessage(/taken/);
+  // The error is tied to the field through aria-describedby, after the help text.
+  await expect(page.getByLabel('Username')).toHaveAccessibleDescription(/taken/);
 
   const short = await submitSignup(page, uniqueUsername(), 'short');
   expect(short.status()).toBe(422);
   await expect(page.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true');
-  await expect(page.getByLabel('Password')).toHaveAccessibleErrorMessage(/.+/);
+  // The help text, then the error after it.
+  await expect(page.getByLabel('Password')).toHaveAccessibleDescription(/characters\.\s+\S.*$/);
 });

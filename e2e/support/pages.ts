@@ -1,9 +1,10 @@
 import { type Page } from '@playwright/test';
 import { demo, expect, LoginForm, strategies } from './fixtures';
+import { QuizForm } from './learn';
 
 /**
  * AuditedPage is one page state the accessibility spec checks. To audit a
- * new page (a /learn page, say), add an entry to auditedPages: path is
+ * new page, add an entry to auditedPages: path is
  * where to go; before, if given, runs first (to log in, say) and after once
  * the page is open (to reach an error state).
  */
@@ -56,4 +57,22 @@ export const auditedPages: AuditedPage[] = [
     },
   },
   { name: 'a missing page (404)', path: '/no-such-page', status: 404 },
+  { name: 'learn, overview', path: '/learn' },
+  ...[1, 2, 3, 4].map((n) => ({ name: `learn, step ${n}`, path: `/learn/${n}` })),
+  { name: 'learn, quiz, unanswered', path: '/learn/quiz' },
+  {
+    name: 'learn, quiz, graded',
+    path: '/learn/quiz',
+    // The first question answered right, the second wrong, the rest left
+    // blank: the graded page then shows all three kinds of feedback.
+    after: async (page) => {
+      const quiz = new QuizForm(page);
+      const { ids, right, choices } = await quiz.answers();
+      await quiz.choose(ids[0], right.get(ids[0])!);
+      await quiz.choose(ids[1], choices.get(ids[1])!.find((c) => c !== right.get(ids[1]))!);
+      await quiz.submit();
+      await quiz.expectScore(ids.length, 1, 1, ids.length - 2);
+    },
+  },
+  { name: 'learn, trade-offs', path: '/learn/tradeoffs' },
 ];

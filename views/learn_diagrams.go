@@ -127,7 +127,7 @@ var sessionDiagram = seqDiagram{
 var jwtDiagram = seqDiagram{
 	ID:     "seq-jwt",
 	Title:  "JWT cookie: login, a later request, logout",
-	Desc:   "Login checks the password, signs an HS256 token and sets it as a cookie; nothing is stored. A later request sends the cookie; the server checks the signature, the claims and its in-memory revocation list, then loads the user. Logout adds the token's id to the revocation list until the token expires and clears the cookie; other copies of older tokens are not affected.",
+	Desc:   "Login checks the password, signs an HS256 token and sets it as a cookie; nothing is stored. A later request sends the cookie; the server checks the signature, the claims and its in-memory revocation list, then loads the user. Logout adds the token's id (until it expires) and its login's id (until the login's lifetime ends) to the revocation list and clears the cookie, so older copies renewed from the same login are refused too.",
 	Actors: []string{"Browser", "authlab", "SQLite"},
 	Messages: []seqMessage{
 		{Phase: "Log in", From: 0, To: 1, Label: "POST /jwt/login"},
@@ -139,7 +139,7 @@ var jwtDiagram = seqDiagram{
 		{From: 1, To: 2, Label: "SELECT user by id"},
 		{From: 1, To: 0, Label: "200 dashboard", Reply: true},
 		{Phase: "Log out", From: 0, To: 1, Label: "POST /jwt/logout + cookie"},
-		{From: 1, To: 2, Label: "INSERT jti into revoked_tokens"},
+		{From: 1, To: 2, Label: "INSERT jti, sid into revoked_tokens"},
 		{From: 1, To: 0, Label: "303 + cookie cleared", Reply: true},
 	},
 }

@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test vet generate templ-check gotest e2e-setup e2e bench run
+.PHONY: test vet generate templ-check gotest e2e-setup e2e screenshots bench run
 
 test: vet templ-check gotest e2e
 
@@ -29,6 +29,10 @@ e2e-setup:
 
 e2e: e2e-setup
 	cd e2e && npx playwright test
+
+# Regenerates the pictures README shows, from the same spec the suite runs.
+screenshots: e2e-setup
+	cd e2e && AUTHLAB_SCREENSHOTS_DIR=$(CURDIR)/e2e/screenshots npx playwright test specs/screenshots.spec.ts
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./auth/

@@ -2,11 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { demo, expect, LoginForm, strategies, test } from '../support/fixtures';
 
-// Regenerates the pictures in e2e/screenshots/ (the compare page signed in
-// to both, and each dashboard) from the running app, so they never show a
-// page that no longer looks that way. The files are committed.
-
-const dir = path.join(__dirname, '..', 'screenshots');
+// Takes the pictures README shows (the compare page signed in to both, and
+// each dashboard) from the running app. On every run they go to the test's
+// output folder, so a test run leaves the tree clean; `make screenshots`
+// sets AUTHLAB_SCREENSHOTS_DIR to e2e/screenshots/ to regenerate the
+// committed files from the same spec.
 const viewport = { width: 1280, height: 800 };
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -21,7 +21,8 @@ function expectPNG(file: string) {
   expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }, `${file}'s size`).toEqual(viewport);
 }
 
-test('screenshots of the compare page signed in to both, and of each dashboard', async ({ page }) => {
+test('screenshots of the compare page signed in to both, and of each dashboard', async ({ page }, testInfo) => {
+  const dir = process.env.AUTHLAB_SCREENSHOTS_DIR || testInfo.outputPath('screenshots');
   mkdirSync(dir, { recursive: true });
   for (const s of strategies) await new LoginForm(page, s).login();
 

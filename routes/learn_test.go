@@ -118,7 +118,7 @@ func TestLearnNavigation(t *testing.T) {
 		// and a description, and a text version.
 		for _, id := range []string{"seq-session", "seq-jwt"} {
 			mustContain(t, body,
-				`role="img" aria-labelledby="`+id+`-title `+id+`-desc" data-testid="`+id+`"`,
+				`role="img" aria-labelledby="`+id+`-title" aria-describedby="`+id+`-desc" data-testid="`+id+`"`,
 				`<title id="`+id+`-title">`, `<desc id="`+id+`-desc">`)
 		}
 		if n := strings.Count(body, "<summary>The same, as text</summary>"); n != 2 {

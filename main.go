@@ -50,48 +50,78 @@ type config struct {
 	logFormat       string
 }
 
+// errHelp is returned by parseConfig for -h: run prints the settings and
+// exits 0.
+var errHelp = errors.New("help requested")
+
+// settings names each flag's environment variable.
+var settings = map[string]string{
+	"addr":             "AUTHLAB_ADDR",
+	"base-url":         "AUTHLAB_BASE_URL",
+	"data":             "AUTHLAB_DATA",
+	"session-store":    "AUTHLAB_SESSION_STORE",
+	"session-idle":     "AUTHLAB_SESSION_IDLE",
+	"session-lifetime": "AUTHLAB_SESSION_LIFETIME",
+	"jwt-ttl":          "AUTHLAB_JWT_TTL",
+	"demo-user":        "AUTHLAB_DEMO_USER",
+	"log-format":       "AUTHLAB_LOG_FORMAT",
+}
+
 // parseConfig reads the settings from args and the environment; a flag
 // wins over its variable. The JWT secret comes from the environment only:
-// flags show up in ps.
-func parseConfig(args []string, getenv func(string) string) (config, error) {
+// flags show up in ps. An error names the flag or the variable the bad
+// value came from.
+func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
 	fs := flag.NewFlagSet("authlab", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
+	str := func(name, def, help string) *string {
+		if v := getenv(settings[name]); v != "" {
+			def = v
 		}
-		return def
+		return fs.String(name, def, help+" ("+settings[name]+")")
 	}
 	var (
-		addr     = fs.String("addr", env("AUTHLAB_ADDR", "127.0.0.1:8080"), "listen address")
-		baseURL  = fs.String("base-url", env("AUTHLAB_BASE_URL", ""), "public URL (default http:// + addr)")
-		data     = fs.String("data", env("AUTHLAB_DATA", "./data"), "folder for the SQLite database")
-		store    = fs.String("session-store", env("AUTHLAB_SESSION_STORE", "sqlite"), "sqlite or memory")
-		idle     = fs.String("session-idle", env("AUTHLAB_SESSION_IDLE", "30m"), "session idle timeout")
-		lifetime = fs.String("session-lifetime", env("AUTHLAB_SESSION_LIFETIME", "24h"), "absolute session lifetime")
-		ttl      = fs.String("jwt-ttl", env("AUTHLAB_JWT_TTL", "15m"), "lifetime of one JWT")
-		demo     = fs.String("demo-user", env("AUTHLAB_DEMO_USER", "true"), "create user1 / pass123 on first start")
-		logFmt   = fs.String("log-format", env("AUTHLAB_LOG_FORMAT", "text"), "text or json")
+		addr     = str("addr", "127.0.0.1:8080", "listen address")
+		baseURL  = str("base-url", "", "public URL (default http:// + addr)")
+		data     = str("data", "./data", "folder for the SQLite database")
+		store    = str("session-store", "sqlite", "sqlite or memory")
+		idle     = str("session-idle", "30m", "session idle timeout")
+		lifetime = str("session-lifetime", "24h", "absolute session lifetime")
+		ttl      = str("jwt-ttl", "15m", "lifetime of one JWT")
+		demo     = str("demo-user", "true", "create user1 / pass123 on first start")
+		logFmt   = str("log-format", "text", "text or json")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return config{}, errors.New("settings: -addr -base-url -data -session-store -session-idle -session-lifetime -jwt-ttl -demo-user -log-format (see README.md)")
+			fs.SetOutput(usage)
+			fmt.Fprintln(usage, "Usage: authlab [flags]; every flag has an environment variable, and a flag wins.")
+			fs.PrintDefaults()
+			fmt.Fprintln(usage, "  AUTHLAB_JWT_SECRET (environment only)\n    \tHMAC key of at least 32 bytes (default: generated once, kept in the database)")
+			return config{}, errHelp
 		}
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	fromFlag := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { fromFlag[f.Name] = true })
+	bad := func(name, val, want string) error {
+		if fromFlag[name] {
+			return fmt.Errorf("-%s %q: want %s", name, val, want)
+		}
+		return fmt.Errorf("%s=%q: want %s", settings[name], val, want)
+	}
 
 	c := config{addr: *addr, data: *data, sessionStore: *store, logFormat: *logFmt, jwtSecret: getenv("AUTHLAB_JWT_SECRET")}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
-		return config{}, fmt.Errorf("-addr %q: want host:port", c.addr)
+		return config{}, bad("addr", c.addr, "host:port")
 	}
 	if raw := *baseURL; raw != "" {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return config{}, fmt.Errorf("-base-url %q: want http(s)://host[:port] with no path", raw)
+			return config{}, bad("base-url", raw, "http(s)://host[:port] with no path")
 		}
 		u.Path = ""
 		c.baseURL = u
@@ -101,25 +131,25 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		val  string
 		dst  *time.Duration
 	}{
-		{"-session-idle", *idle, &c.sessionIdle},
-		{"-session-lifetime", *lifetime, &c.sessionLifetime},
-		{"-jwt-ttl", *ttl, &c.jwtTTL},
+		{"session-idle", *idle, &c.sessionIdle},
+		{"session-lifetime", *lifetime, &c.sessionLifetime},
+		{"jwt-ttl", *ttl, &c.jwtTTL},
 	} {
 		v, err := time.ParseDuration(d.val)
 		if err != nil || v <= 0 {
-			return config{}, fmt.Errorf("%s %q: want a positive duration such as 30m or 24h", d.name, d.val)
+			return config{}, bad(d.name, d.val, "a positive duration such as 30m or 24h")
 		}
 		*d.dst = v
 	}
 	var err error
 	if c.demoUser, err = strconv.ParseBool(*demo); err != nil {
-		return config{}, fmt.Errorf("-demo-user %q: want true or false", *demo)
+		return config{}, bad("demo-user", *demo, "true or false")
 	}
 	if c.sessionStore != "sqlite" && c.sessionStore != "memory" {
-		return config{}, fmt.Errorf("-session-store %q: want sqlite or memory", c.sessionStore)
+		return config{}, bad("session-store", c.sessionStore, "sqlite or memory")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
-		return config{}, fmt.Errorf("-log-format %q: want text or json", c.logFormat)
+		return config{}, bad("log-format", c.logFormat, "text or json")
 	}
 	if c.jwtSecret != "" && len(c.jwtSecret) < auth.MinKeyLen {
 		return config{}, fmt.Errorf("AUTHLAB_JWT_SECRET is %d bytes; it must be at least %d", len(c.jwtSecret), auth.MinKeyLen)
@@ -132,7 +162,10 @@ func (c config) secure() bool { return c.baseURL != nil && c.baseURL.Scheme == "
 // run is the whole program, with its outside world passed in so tests can
 // start it like main does.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := parseConfig(args, getenv)
+	cfg, err := parseConfig(args, getenv, stdout)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -373,7 +373,7 @@ func TestBadSettings(t *testing.T) {
 		{name: "unknown store in the environment", env: map[string]string{"AUTHLAB_SESSION_STORE": "postgres"}, want: "postgres"},
 		{name: "unknown log format", args: []string{"-log-format", "xml"}, want: "-log-format"},
 		{name: "bad demo-user", args: []string{"-demo-user", "maybe"}, want: "-demo-user"},
-		{name: "bad demo-user in the environment", env: map[string]string{"AUTHLAB_DEMO_USER": "yes please"}, want: "-demo-user"},
+		{name: "bad demo-user in the environment", env: map[string]string{"AUTHLAB_DEMO_USER": "yes please"}, want: "AUTHLAB_DEMO_USER="},
 		{name: "address without a port", args: []string{"-addr", "localhost"}, want: "-addr"},
 		{name: "address with a bad port", args: []string{"-addr", "127.0.0.1:99999"}, want: "127.0.0.1:99999"},
 		{name: "base URL with another scheme", args: []string{"-base-url", "ftp://authlab.example"}, want: "-base-url"},
@@ -452,7 +452,7 @@ func TestFlagBeatsEnv(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := parseConfig(tc.args, envFunc(tc.env))
+			c, err := parseConfig(tc.args, envFunc(tc.env), io.Discard)
 			if err != nil {
 				t.Fatalf("parseConfig: %v", err)
 			}

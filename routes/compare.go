@@ -26,7 +26,10 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) {
 	for i := range panels {
 		panels[i].Front = panels[i].Strategy.Key == front
 	}
-	s.render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.page(r, "Compare"), Front: front, Panels: panels}))
+	// The panels already know who is signed in; the nav reuses them rather
+	// than verifying both credentials again.
+	page := views.Page{Title: "Compare", Path: r.URL.Path, Nav: &views.Nav{SessionUser: session.Username, JWTUser: jwt.Username}}
+	s.render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: page, Front: front, Panels: panels}))
 }
 
 // reasonText explains a Reason in words, per strategy.

@@ -26,10 +26,7 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) {
 	for i := range panels {
 		panels[i].Front = panels[i].Strategy.Key == front
 	}
-	// The panels already know who is signed in; the nav reuses them rather
-	// than verifying both credentials again.
-	page := views.Page{Title: "Compare", Path: r.URL.Path, Nav: &views.Nav{SessionUser: session.Username, JWTUser: jwt.Username}}
-	s.render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: page, Front: front, Panels: panels}))
+	s.render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.page(r, "Compare"), Front: front, Panels: panels}))
 }
 
 // reasonText explains a Reason in words, per strategy.
@@ -74,7 +71,8 @@ func (s *server) sessionPanel(r *http.Request) views.Panel {
 	p := views.Panel{Strategy: st, Cookie: s.Sessions.CookieName()}
 	_, err := r.Cookie(p.Cookie)
 	p.HasCookie = err == nil
-	u, err := s.Sessions.Current(r)
+	id := s.who(r)
+	u, err := id.session, id.sessionErr
 	if err != nil {
 		p.Reason = string(auth.ReasonFor(err))
 		p.ReasonText = reasonText(st, auth.ReasonFor(err))
@@ -102,7 +100,8 @@ func (s *server) jwtPanel(r *http.Request) views.Panel {
 	if p.HasCookie {
 		p.Header, p.Claims, jti, sid = decodeJWT(c.Value)
 	}
-	u, claims, err := s.Tokens.Current(r)
+	id := s.who(r)
+	u, claims, err := id.jwt, id.jwtClaims, id.jwtErr
 	if err != nil {
 		reason := auth.ReasonFor(err)
 		p.Reason, p.ReasonText = string(reason), reasonText(st, reason)

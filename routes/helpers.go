@@ -19,11 +19,12 @@ import (
 // sign-in state under each strategy for the nav.
 func (s *server) page(r *http.Request, title string) views.Page {
 	p := views.Page{Title: title, Path: r.URL.Path, Nav: &views.Nav{}}
-	if u, err := s.Sessions.Current(r); err == nil {
-		p.Nav.SessionUser = u.Username
+	id := s.who(r)
+	if id.sessionErr == nil {
+		p.Nav.SessionUser = id.session.Username
 	}
-	if u, _, err := s.Tokens.Current(r); err == nil {
-		p.Nav.JWTUser = u.Username
+	if id.jwtErr == nil {
+		p.Nav.JWTUser = id.jwt.Username
 	}
 	return p
 }

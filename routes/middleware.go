@@ -13,7 +13,10 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	identityKey
+)
 
 // requestIDFrom returns the id requestID gave r.
 func requestIDFrom(ctx context.Context) string {

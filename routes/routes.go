@@ -73,7 +73,7 @@ func New(d Deps) (http.Handler, error) {
 	r.Get("/healthz", s.healthz)
 
 	r.Group(func(r chi.Router) {
-		r.Use(noStore, d.Sessions.LoadAndSave, d.Tokens.Renew)
+		r.Use(noStore, d.Sessions.LoadAndSave, d.Tokens.Renew, rememberIdentity)
 
 		r.Get("/", s.home)
 		r.Get("/compare", s.compare)

@@ -146,22 +146,23 @@ func (s *server) quizView(r *http.Request, res *walkthrough.Result) views.QuizVi
 		v.Graded, v.Correct, v.Wrong, v.Unanswered = true, res.Correct, res.Wrong, res.Unanswered
 	}
 	for i, q := range walkthrough.Quiz {
-		chosen := ""
+		a := walkthrough.Answer{Question: q}
 		if res != nil {
-			chosen = res.Answers[i].Chosen
+			a = res.Answers[i]
 		}
-		v.Questions = append(v.Questions, quizQuestion(q, chosen, res != nil))
+		v.Questions = append(v.Questions, quizQuestion(a, res != nil))
 	}
 	return v
 }
 
-func quizQuestion(q walkthrough.Question, chosen string, graded bool) views.QuizQuestion {
+func quizQuestion(a walkthrough.Answer, graded bool) views.QuizQuestion {
+	q := a.Question
 	st, _ := walkthrough.StepByNumber(q.Step)
 	out := views.QuizQuestion{ID: q.ID, Level: string(q.Level), Prompt: q.Prompt, Code: q.Code, Step: learnStepOf(st)}
 	for _, c := range q.Choices {
-		vc := views.QuizChoice{ID: c.ID, Text: c.Text, Why: c.Why, Checked: c.ID == chosen}
+		vc := views.QuizChoice{ID: c.ID, Text: c.Text, Why: c.Why, Checked: c.ID == a.Chosen}
 		out.Choices = append(out.Choices, vc)
-		if c.ID == chosen {
+		if c.ID == a.Chosen {
 			out.Chosen = vc
 		}
 		if c.ID == q.Answer {
@@ -170,9 +171,9 @@ func quizQuestion(q walkthrough.Question, chosen string, graded bool) views.Quiz
 	}
 	switch {
 	case !graded:
-	case chosen == "":
+	case !a.Answered():
 		out.Outcome = views.QuizUnanswered
-	case chosen == q.Answer:
+	case a.Correct():
 		out.Outcome = views.QuizCorrect
 	default:
 		out.Outcome = views.QuizWrong

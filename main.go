@@ -99,7 +99,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 			fmt.Fprintln(usage, "  AUTHLAB_JWT_SECRET (environment only)\n    \tHMAC key of at least 32 bytes (default: generated once, kept in the database)")
 			return config{}, errHelp
 		}
-		return config{}, err
+		return config{}, fmt.Errorf("%w (authlab -h lists the settings)", err)
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -151,9 +151,6 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return config{}, bad("log-format", c.logFormat, "text or json")
 	}
-	if c.jwtSecret != "" && len(c.jwtSecret) < auth.MinKeyLen {
-		return config{}, fmt.Errorf("AUTHLAB_JWT_SECRET is %d bytes; it must be at least %d", len(c.jwtSecret), auth.MinKeyLen)
-	}
 	return c, nil
 }
 
@@ -246,50 +243,43 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
-	users := auth.NewUsers(a.db, auth.NewHasher(auth.DefaultParams, 0))
+	key, err := auth.SigningKey(ctx, a.db, cfg.jwtSecret)
+	if errors.Is(err, auth.ErrKeyTooShort) {
+		return fmt.Errorf("AUTHLAB_JWT_SECRET is %d bytes; it must be at least %d", len(cfg.jwtSecret), auth.MinKeyLen)
+	}
+	if err != nil {
+		return err
+	}
+	var store scs.Store = a.db.SessionStore()
+	if cfg.sessionStore == "memory" {
+		store = memstore.New()
+	}
+	web := routes.NewResponder(log)
+	au, err := auth.New(ctx, auth.Options{
+		Users:        a.db,
+		SessionStore: store,
+		Revocations:  a.db,
+		Key:          key,
+		IdleTimeout:  cfg.sessionIdle,
+		Lifetime:     cfg.sessionLifetime,
+		TokenTTL:     cfg.jwtTTL,
+		Secure:       cfg.secure(),
+		ErrorFunc:    web.ServerError,
+	})
+	if err != nil {
+		return err
+	}
 	if cfg.demoUser {
-		_, err := users.Seed(ctx, "user1", "pass123")
+		_, err := au.Users.Seed(ctx, "user1", "pass123")
 		if err != nil && !errors.Is(err, auth.ErrUsernameTaken) {
 			return fmt.Errorf("create demo user: %w", err)
 		}
 		a.demo = true
 	}
 
-	var store scs.Store = a.db.SessionStore()
-	if cfg.sessionStore == "memory" {
-		store = memstore.New()
-	}
-	sessions := auth.NewSessions(auth.SessionConfig{
-		Store:       store,
-		IdleTimeout: cfg.sessionIdle,
-		Lifetime:    cfg.sessionLifetime,
-		Secure:      cfg.secure(),
-		ErrorFunc:   routes.StoreError(log),
-	}, users)
-
-	key, err := auth.SigningKey(ctx, a.db, cfg.jwtSecret)
-	if err != nil {
-		return err
-	}
-	revoked, err := auth.LoadRevocations(ctx, a.db, nil)
-	if err != nil {
-		return err
-	}
-	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Key:      key,
-		TTL:      cfg.jwtTTL,
-		Lifetime: cfg.sessionLifetime,
-		Secure:   cfg.secure(),
-	}, users, revoked)
-	if err != nil {
-		return err
-	}
-
 	a.handler, err = routes.New(routes.Deps{
-		Log:          log,
-		Users:        users,
-		Sessions:     sessions,
-		Tokens:       tokens,
+		Web:          web,
+		Auth:         au,
 		Ping:         a.db.Ping,
 		BaseURL:      cfg.baseURL.String(),
 		SessionStore: cfg.sessionStore,

@@ -4,7 +4,7 @@ import "embed"
 
 // source is authlab's own Go code, embedded so that the /learn pages quote
 // the functions this binary runs rather than a copy that could drift.
-// go:embed cannot reach into parent folders, so it lives at the root.
+// An embed directive cannot reach into parent folders, so it lives at the root.
 //
-//go:embed auth/*.go auth/sqlite/*.go routes/*.go
+//go:embed auth/*.go auth/sqlite/*.go
 var source embed.FS

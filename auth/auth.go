@@ -1,14 +1,36 @@
-// Package auth holds the two ways authlab keeps a user logged in, side by
-// side: a server-side session (sessions.go) and a signed JWT in a cookie
+// Package auth keeps a user logged in two ways at once, side by side: a
+// server-side session (sessions.go) and a signed JWT in a cookie
 // (tokens.go). Both rest on the same users and passwords (users.go,
 // password.go). The package knows nothing of routing or HTML, so it can be
-// copied into another net/http application as it is.
+// copied into any net/http application.
+//
+// Wiring it in takes three middlewares, in this order, and a store for
+// each kind of state:
+//
+//	a, err := auth.New(ctx, auth.Options{
+//		Users: db, SessionStore: db.SessionStore(), Revocations: db,
+//		Key: key, // at least MinKeyLen random bytes
+//	})
+//	r := chi.NewRouter()
+//	r.Use(a.Sessions.LoadAndSave) // loads and saves the session record
+//	r.Use(a.Identify)             // checks every credential once, into an Identity
+//	r.Use(a.Tokens.Renew)         // swaps an ageing JWT cookie for a fresh one
+//	r.With(a.Sessions.Require(toLogin)).Get("/dashboard", dashboard)
+//	// handlers read auth.IdentityFrom(r.Context())
+//
+// A middleware mounted without the one it depends on answers through
+// Options.ErrorFunc with ErrNotIdentified or ErrSessionNotLoaded, naming
+// what is missing, rather than panicking.
 package auth
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
 )
 
 // Reason says why a request is not signed in under a strategy. The values
@@ -39,6 +61,14 @@ var (
 	ErrSessionEnded  = errors.New("auth: no live session for this cookie")
 )
 
+// Errors for a program that wired the package wrongly. They reach
+// Options.ErrorFunc, or New's caller, never a client.
+var (
+	ErrKeyTooShort      = fmt.Errorf("auth: the JWT key must be at least %d bytes", MinKeyLen)
+	ErrNotIdentified    = errors.New("auth: no Identity in the request: mount Auth.Identify before this middleware or handler")
+	ErrSessionNotLoaded = errors.New("auth: no session loaded: mount Sessions.LoadAndSave before Auth.Identify")
+)
+
 // ReasonFor maps an error from Sessions or Tokens to the Reason reported to
 // clients; it returns "" for nil. Any error it does not know counts as
 // malformed credentials.
@@ -67,26 +97,131 @@ func ReasonFor(err error) Reason {
 // without sleeping.
 type Clock func() time.Time
 
-type ctxKey int
+// Defaults for the zero fields of Options.
+const (
+	DefaultIdleTimeout   = 30 * time.Minute
+	DefaultLifetime      = 24 * time.Hour
+	DefaultTokenTTL      = 15 * time.Minute
+	DefaultIssuer        = "authlab"
+	DefaultSessionCookie = "authlab_session"
+	DefaultTokenCookie   = "authlab_token"
+)
 
-const userKey ctxKey = iota
+// Options configure New. The stores and the key are required; every other
+// zero field takes the default named beside it.
+type Options struct {
+	Users        UserStore       // accounts
+	SessionStore scs.Store       // session records
+	Revocations  RevocationStore // revoked JWT ids
+	Key          []byte          // HMAC-SHA256 key; ErrKeyTooShort under MinKeyLen bytes
 
-// WithUser returns a copy of ctx that carries the signed-in user.
-func WithUser(ctx context.Context, u User) context.Context {
-	return context.WithValue(ctx, userKey, u)
+	Hasher *Hasher // password hashing; default NewHasher(DefaultParams, 0)
+
+	IdleTimeout time.Duration // an unused session ends; default DefaultIdleTimeout
+	Lifetime    time.Duration // a login ends however busy, under both strategies; default DefaultLifetime
+	TokenTTL    time.Duration // lifetime of one JWT; default DefaultTokenTTL
+
+	Issuer        string // the JWTs' iss and aud; default DefaultIssuer
+	SessionCookie string // base name of the session cookie; default DefaultSessionCookie
+	TokenCookie   string // base name of the JWT cookie; default DefaultTokenCookie
+	// Secure marks an https deployment: cookies are Secure and their names
+	// carry the __Host- prefix.
+	Secure bool
+
+	Clock Clock // the one time source of both strategies; default time.Now
+	// ErrorFunc answers a request that failed for a reason of the server's:
+	// a session store that could not load or save, or a middleware mounted
+	// without the one it needs. Default: a plain 500.
+	ErrorFunc func(http.ResponseWriter, *http.Request, error)
 }
 
-// UserFrom returns the user put in ctx by a Require middleware.
-func UserFrom(ctx context.Context) (User, bool) {
-	u, ok := ctx.Value(userKey).(User)
-	return u, ok
+// Auth is both strategies over one set of users and one clock.
+type Auth struct {
+	Users    *Users
+	Sessions *Sessions
+	Tokens   *Tokens
+	now      Clock
 }
 
-// CookieName returns the name of an authlab cookie for a deployment: behind
-// https the name carries the __Host- prefix, which browsers accept only on a
-// Secure cookie with Path=/ and no Domain, so no subdomain can plant or
+// New checks opts, loads the revocation list and returns both strategies.
+func New(ctx context.Context, opts Options) (*Auth, error) {
+	if opts.Users == nil || opts.SessionStore == nil || opts.Revocations == nil {
+		return nil, errors.New("auth: Options.Users, SessionStore and Revocations are required")
+	}
+	if len(opts.Key) < MinKeyLen {
+		return nil, fmt.Errorf("%w; got %d", ErrKeyTooShort, len(opts.Key))
+	}
+	if opts.IdleTimeout < 0 || opts.Lifetime < 0 || opts.TokenTTL < 0 {
+		return nil, errors.New("auth: timeouts must not be negative")
+	}
+	if opts.Hasher == nil {
+		opts.Hasher = NewHasher(DefaultParams, 0)
+	}
+	opts.IdleTimeout = orDefault(opts.IdleTimeout, DefaultIdleTimeout)
+	opts.Lifetime = orDefault(opts.Lifetime, DefaultLifetime)
+	opts.TokenTTL = orDefault(opts.TokenTTL, DefaultTokenTTL)
+	opts.Issuer = orDefault(opts.Issuer, DefaultIssuer)
+	opts.SessionCookie = orDefault(opts.SessionCookie, DefaultSessionCookie)
+	opts.TokenCookie = orDefault(opts.TokenCookie, DefaultTokenCookie)
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.ErrorFunc == nil {
+		opts.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, _ error) {
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+	}
+
+	users := newUsers(opts.Users, opts.Hasher)
+	revoked, err := loadRevocations(ctx, opts.Revocations, opts.Clock)
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{
+		Users:    users,
+		Sessions: newSessions(opts),
+		Tokens:   newTokens(opts, revoked),
+		now:      opts.Clock,
+	}, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Settings are the values the strategies run with, for pages that explain
+// them; reading them here means what they show cannot drift from what
+// happens.
+type Settings struct {
+	SessionCookie string
+	TokenCookie   string
+	IdleTimeout   time.Duration
+	Lifetime      time.Duration
+	TokenTTL      time.Duration
+	Issuer        string
+}
+
+// Settings returns the values a is running with.
+func (a *Auth) Settings() Settings {
+	return Settings{
+		SessionCookie: a.Sessions.cookieName(),
+		TokenCookie:   a.Tokens.cookie,
+		IdleTimeout:   a.Sessions.mgr.IdleTimeout,
+		Lifetime:      a.Sessions.mgr.Lifetime,
+		TokenTTL:      a.Tokens.ttl,
+		Issuer:        a.Tokens.issuer,
+	}
+}
+
+// cookieName returns the name of a cookie for a deployment: behind https
+// it carries the __Host- prefix, which browsers accept only on a Secure
+// cookie with Path=/ and no Domain, so no subdomain can plant or
 // overwrite it.
-func CookieName(base string, secure bool) string {
+func cookieName(base string, secure bool) string {
 	if secure {
 		return "__Host-" + base
 	}

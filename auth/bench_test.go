@@ -32,6 +32,23 @@ func benchDB(b *testing.B) *sqlite.DB {
 	return db
 }
 
+// newBenchAuth builds both strategies over db as main does, with a cheap
+// password hasher: the benchmarks here are about requests, not logins.
+func newBenchAuth(b *testing.B, db *sqlite.DB) *auth.Auth {
+	b.Helper()
+	a, err := auth.New(context.Background(), auth.Options{
+		Users:        db,
+		SessionStore: db.SessionStore(),
+		Revocations:  db,
+		Key:          []byte("0123456789abcdef0123456789abcdef"),
+		Hasher:       auth.NewHasher(benchParams, 1),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a
+}
+
 // BenchmarkVerifyJWT is the JWT strategy's per-request cost: signature,
 // every claim, and the revocation check. The list is held in memory, so
 // its length should not show; the empty case is there to prove it.
@@ -50,64 +67,55 @@ func benchVerifyJWT(b *testing.B, revoked int) {
 			b.Fatal(err)
 		}
 	}
-	rv, err := auth.LoadRevocations(ctx, db, nil)
-	if err != nil {
-		b.Fatal(err)
+	a := newBenchAuth(b, db)
+	for _, id := range []string{"revoked-0", fmt.Sprintf("revoked-%d", revoked-1)} {
+		if got, want := a.Tokens.IsRevoked(id), revoked > 0; got != want {
+			b.Fatalf("IsRevoked(%q) = %v after loading %d entries", id, got, revoked)
+		}
 	}
-	if rv.Len() != revoked {
-		b.Fatalf("revocation list holds %d entries, want %d", rv.Len(), revoked)
-	}
-	users := auth.NewUsers(db, auth.NewHasher(benchParams, 1))
-	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Key:      []byte("0123456789abcdef0123456789abcdef"),
-		TTL:      15 * time.Minute,
-		Lifetime: 24 * time.Hour,
-	}, users, rv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, _, err := tokens.Issue(auth.User{ID: 1}, now)
+	st, err := a.Tokens.Issue(auth.User{ID: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := tokens.Verify(raw); err != nil {
+		if _, err := a.Tokens.Verify(st.Raw); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-// BenchmarkLoadSession is the session strategy's per-request cost with the
-// SQLite store. "Find+Decode" is the load alone: the row by token and the
-// gob decoding scs does. "Request" is a whole request through LoadAndSave
-// and Current: the load, the user looked up by id, and, because an idle
-// timeout is set, the record written back with its new expiry.
-func BenchmarkLoadSession(b *testing.B) {
+// BenchmarkIdentify is each strategy's per-request cost with the SQLite
+// store. "Find+Decode" is the session load alone: the row by token and the
+// gob decoding scs does. "Session" is a whole request through LoadAndSave
+// and Identify with the session cookie: the load, the user looked up by
+// id, and, because an idle timeout is set, the record written back with
+// its new expiry. "Bearer" is a whole request with an Authorization
+// header: the token verified and the user looked up, no session touched.
+func BenchmarkIdentify(b *testing.B) {
 	ctx := context.Background()
 	db := benchDB(b)
-	users := auth.NewUsers(db, auth.NewHasher(benchParams, 1))
-	alice, err := users.SignUp(ctx, "alice", "correct horse")
+	a := newBenchAuth(b, db)
+	alice, err := a.Users.SignUp(ctx, "alice", "correct horse")
 	if err != nil {
 		b.Fatal(err)
 	}
-	sessions := auth.NewSessions(auth.SessionConfig{
-		Store:       db.SessionStore(),
-		IdleTimeout: 30 * time.Minute,
-		Lifetime:    24 * time.Hour,
-	}, users)
 
 	rec := httptest.NewRecorder()
-	sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := sessions.Login(r.Context(), alice); err != nil {
+	a.Sessions.LoadAndSave(a.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := a.Sessions.Login(r.Context(), alice); err != nil {
 			b.Fatal(err)
 		}
-	})).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/session/login", nil))
+	}))).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/session/login", nil))
 	cookies := rec.Result().Cookies()
 	if len(cookies) != 1 {
 		b.Fatalf("login set %d cookies", len(cookies))
 	}
 	cookie := cookies[0]
+	token, err := a.Tokens.Issue(alice)
+	if err != nil {
+		b.Fatal(err)
+	}
 
 	b.Run("Find+Decode", func(b *testing.B) {
 		store := db.SessionStore()
@@ -128,23 +136,40 @@ func BenchmarkLoadSession(b *testing.B) {
 		}
 	})
 
-	b.Run("Request", func(b *testing.B) {
-		h := sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, err := sessions.Current(r); err != nil {
-				http.Error(w, err.Error(), http.StatusUnauthorized)
+	// h answers 200 when the request is alice's under the strategy pick
+	// reads, and 401 with the reason otherwise.
+	h := func(pick func(auth.Identity) (auth.User, error)) http.Handler {
+		return a.Sessions.LoadAndSave(a.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id, _ := auth.IdentityFrom(r.Context())
+			if u, err := pick(id); err != nil || u.ID != alice.ID {
+				http.Error(w, string(auth.ReasonFor(err)), http.StatusUnauthorized)
 			}
-		}))
-		b.ReportAllocs()
-		for b.Loop() {
-			r := httptest.NewRequest(http.MethodGet, "/session/dashboard", nil)
-			r.AddCookie(cookie)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			if rec.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		})))
+	}
+	requests := []struct {
+		name    string
+		handler http.Handler
+		prepare func(*http.Request)
+	}{
+		{"Session", h(func(id auth.Identity) (auth.User, error) { return id.Session.User, id.Session.Err }),
+			func(r *http.Request) { r.AddCookie(cookie) }},
+		{"Bearer", h(func(id auth.Identity) (auth.User, error) { return id.Bearer.User, id.Bearer.Err }),
+			func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token.Raw) }},
+	}
+	for _, req := range requests {
+		b.Run(req.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodGet, "/dashboard", nil)
+				req.prepare(r)
+				rec := httptest.NewRecorder()
+				req.handler.ServeHTTP(rec, r)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // BenchmarkHashPassword is one signup's or login's argon2id cost under

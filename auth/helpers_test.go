@@ -2,43 +2,25 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+
+	"github.com/authlab/authlab/auth/authtest"
 )
 
 // cheapParams keep argon2id fast in tests whose subject is not its cost.
 var cheapParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// t0 is a whole second, so NumericDate's truncation to seconds loses nothing.
-var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// fakeClock is a Clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+var testKey = []byte("0123456789abcdef0123456789abcdef") // 32 bytes
 
 // memUsers is an in-memory UserStore.
 type memUsers struct {
@@ -61,7 +43,7 @@ func (m *memUsers) CreateUser(_ context.Context, username, hash string) (User, e
 		return User{}, ErrUsernameTaken
 	}
 	m.nextID++
-	u := User{ID: m.nextID, Username: username, Created: t0}
+	u := User{ID: m.nextID, Username: username, Created: authtest.Start}
 	m.byName[username] = memUser{u: u, hash: hash}
 	return u, nil
 }
@@ -99,6 +81,18 @@ func (m *memUsers) delete(username string) {
 	delete(m.byName, username)
 }
 
+// countingUsers is a UserStore that counts the look-ups by id, the one
+// query each strategy makes per request.
+type countingUsers struct {
+	UserStore
+	byID atomic.Int64
+}
+
+func (c *countingUsers) UserByID(ctx context.Context, id int64) (User, error) {
+	c.byID.Add(1)
+	return c.UserStore.UserByID(ctx, id)
+}
+
 // memRevocations is an in-memory RevocationStore that keeps whole seconds,
 // as the SQLite store does.
 type memRevocations struct {
@@ -108,6 +102,7 @@ type memRevocations struct {
 	// as a store is free to.
 	nilWhenEmpty bool
 	failRevoke   bool
+	failLoad     bool
 }
 
 func newMemRevocations() *memRevocations {
@@ -115,11 +110,11 @@ func newMemRevocations() *memRevocations {
 }
 
 func (m *memRevocations) Revoke(_ context.Context, jti string, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.failRevoke {
 		return errors.New("disk full")
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.entries[jti] = time.Unix(until.Unix(), 0)
 	return nil
 }
@@ -127,6 +122,9 @@ func (m *memRevocations) Revoke(_ context.Context, jti string, until time.Time) 
 func (m *memRevocations) ActiveRevocations(_ context.Context, now time.Time) (map[string]time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.failLoad {
+		return nil, errors.New("disk gone")
+	}
 	var out map[string]time.Time
 	if !m.nilWhenEmpty {
 		out = map[string]time.Time{}
@@ -160,17 +158,251 @@ func (m *memRevocations) has(jti string) bool {
 	return ok
 }
 
-// newTestUsers returns Users over a fresh in-memory store, hashing cheaply,
-// with one account "alice" / "correct horse".
-func newTestUsers(t testing.TB) (*Users, *memUsers, User) {
-	t.Helper()
-	store := newMemUsers()
-	users := NewUsers(store, NewHasher(cheapParams, 0))
-	u, err := users.SignUp(context.Background(), "alice", "correct horse")
+func (m *memRevocations) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries)
+}
+
+// inMemory is the number of entries rv holds in memory.
+func inMemory(rv *revocations) int {
+	rv.mu.RLock()
+	defer rv.mu.RUnlock()
+	return len(rv.entries)
+}
+
+// clockStore is an scs.Store whose records expire by a fake clock. scs
+// works its expiries out from the wall clock, which does not move in a
+// test; the store moves each one onto the fake clock: an idle expiry is as
+// far ahead of the fake clock as it was of the wall clock when committed,
+// and the absolute deadline is fixed when the token is first committed,
+// at login.
+type clockStore struct {
+	*memstore.MemStore
+	clock *authtest.Clock
+	codec scs.Codec // the session manager's, to read a record's deadline
+
+	mu       sync.Mutex
+	expiry   map[string]time.Time // by token, on the fake clock
+	deadline map[string]time.Time // by token, on the fake clock
+}
+
+func newClockStore(clock *authtest.Clock) *clockStore {
+	return &clockStore{
+		MemStore: memstore.NewWithCleanupInterval(0),
+		clock:    clock,
+		codec:    scs.GobCodec{},
+		expiry:   map[string]time.Time{},
+		deadline: map[string]time.Time{},
+	}
+}
+
+func (s *clockStore) Commit(token string, b []byte, expiry time.Time) error {
+	deadline, _, err := s.codec.Decode(b)
 	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	s.mu.Lock()
+	end, ok := s.deadline[token]
+	if !ok {
+		end = now.Add(time.Until(deadline))
+		s.deadline[token] = end
+	}
+	exp := now.Add(time.Until(expiry))
+	if exp.After(end) {
+		exp = end
+	}
+	s.expiry[token] = exp
+	s.mu.Unlock()
+	return s.MemStore.Commit(token, b, expiry)
+}
+
+func (s *clockStore) Find(token string) ([]byte, bool, error) {
+	s.mu.Lock()
+	exp, ok := s.expiry[token]
+	s.mu.Unlock()
+	if ok && !s.clock.Now().Before(exp) {
+		return nil, false, nil
+	}
+	return s.MemStore.Find(token)
+}
+
+func (s *clockStore) Delete(token string) error {
+	s.mu.Lock()
+	delete(s.expiry, token)
+	delete(s.deadline, token)
+	s.mu.Unlock()
+	return s.MemStore.Delete(token)
+}
+
+// fixture is both strategies built through New, as a user of the package
+// builds them, over in-memory stores and a fake clock, with one account,
+// alice.
+type fixture struct {
+	a        *Auth
+	clock    *authtest.Clock
+	users    *memUsers
+	counted  *countingUsers // the store New was given: users, counted
+	revStore *memRevocations
+	sessions *clockStore
+	alice    User
+
+	mu     sync.Mutex
+	failed []error // what reached Options.ErrorFunc
+}
+
+// newFixture calls New with opts, first filling the stores, key, hasher,
+// clock and ErrorFunc it leaves unset. The fixture's ErrorFunc records
+// the error and answers 500.
+func newFixture(t testing.TB, opts Options) *fixture {
+	t.Helper()
+	f := &fixture{clock: authtest.NewClock(), users: newMemUsers(), revStore: newMemRevocations()}
+	f.counted = &countingUsers{UserStore: f.users}
+	f.sessions = newClockStore(f.clock)
+	if opts.Users == nil {
+		opts.Users = f.counted
+	}
+	if opts.SessionStore == nil {
+		opts.SessionStore = f.sessions
+	}
+	if opts.Revocations == nil {
+		opts.Revocations = f.revStore
+	}
+	if opts.Key == nil {
+		opts.Key = testKey
+	}
+	if opts.Hasher == nil {
+		opts.Hasher = NewHasher(cheapParams, 0)
+	}
+	opts.Clock = f.clock.Now
+	if opts.ErrorFunc == nil {
+		opts.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, err error) {
+			f.mu.Lock()
+			f.failed = append(f.failed, err)
+			f.mu.Unlock()
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		}
+	}
+	var err error
+	if f.a, err = New(context.Background(), opts); err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	f.sessions.codec = f.a.Sessions.mgr.Codec
+	if f.alice, err = f.a.Users.SignUp(context.Background(), "alice", "correct horse"); err != nil {
 		t.Fatalf("SignUp: %v", err)
 	}
-	return users, store, u
+	return f
+}
+
+func (f *fixture) errors() []error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]error(nil), f.failed...)
+}
+
+// creds are the credentials a request carries; "" means none. bearer is
+// the whole Authorization header.
+type creds struct {
+	session, jwt, bearer string
+}
+
+func (f *fixture) request(method, path string, c creds) *http.Request {
+	r := httptest.NewRequest(method, path, nil)
+	s := f.a.Settings()
+	if c.session != "" {
+		r.AddCookie(&http.Cookie{Name: s.SessionCookie, Value: c.session})
+	}
+	if c.jwt != "" {
+		r.AddCookie(&http.Cookie{Name: s.TokenCookie, Value: c.jwt})
+	}
+	if c.bearer != "" {
+		r.Header.Set("Authorization", c.bearer)
+	}
+	return r
+}
+
+// serve runs r through the stack the package documents (LoadAndSave,
+// Identify), then mw in order, to h.
+func (f *fixture) serve(r *http.Request, h http.HandlerFunc, mw ...func(http.Handler) http.Handler) *httptest.ResponseRecorder {
+	var next http.Handler = h
+	for i := len(mw) - 1; i >= 0; i-- {
+		next = mw[i](next)
+	}
+	rec := httptest.NewRecorder()
+	f.a.Sessions.LoadAndSave(f.a.Identify(next)).ServeHTTP(rec, r)
+	return rec
+}
+
+// identify returns the Identity a handler behind Identify sees for c.
+func (f *fixture) identify(t *testing.T, c creds) Identity {
+	t.Helper()
+	var id Identity
+	var ok bool
+	f.serve(f.request(http.MethodGet, "/", c), func(_ http.ResponseWriter, r *http.Request) {
+		id, ok = IdentityFrom(r.Context())
+	})
+	if !ok {
+		t.Fatal("the handler behind Identify found no Identity")
+	}
+	return id
+}
+
+// sessionLogin signs u in to a session, from the session token planted
+// ("" for none), and returns the new token.
+func (f *fixture) sessionLogin(t *testing.T, u User, planted string) string {
+	t.Helper()
+	rec := f.serve(f.request(http.MethodPost, "/login", creds{session: planted}), func(_ http.ResponseWriter, r *http.Request) {
+		if _, err := f.a.Sessions.Login(r.Context(), u); err != nil {
+			t.Error(err)
+		}
+	})
+	c := onlyCookie(t, rec.Result())
+	if c.Value == "" {
+		t.Fatal("login set an empty session cookie")
+	}
+	return c.Value
+}
+
+// issue signs a token for alice, who logged in at authTime, in a new login.
+func (f *fixture) issue(t testing.TB, authTime time.Time) TokenState {
+	t.Helper()
+	st, err := f.a.Tokens.issue(f.alice, authTime, rand.Text())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func onlyCookie(t *testing.T, res *http.Response) *http.Cookie {
+	t.Helper()
+	cs := res.Cookies()
+	if len(cs) != 1 {
+		t.Fatalf("response sets %d cookies (%v), want 1", len(cs), res.Header.Values("Set-Cookie"))
+	}
+	return cs[0]
+}
+
+func assertCookieAttrs(t *testing.T, c *http.Cookie, name string, secure bool) {
+	t.Helper()
+	if c.Name != name {
+		t.Errorf("cookie name = %q, want %q", c.Name, name)
+	}
+	if !c.HttpOnly {
+		t.Error("cookie is not HttpOnly")
+	}
+	if c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("SameSite = %v, want Lax", c.SameSite)
+	}
+	if c.Path != "/" {
+		t.Errorf("Path = %q, want /", c.Path)
+	}
+	if c.Secure != secure {
+		t.Errorf("Secure = %v, want %v", c.Secure, secure)
+	}
+	if c.Domain != "" {
+		t.Errorf("Domain = %q, want none (a __Host- cookie may not have one)", c.Domain)
+	}
 }
 
 // holdSlots takes every hashing slot of h, as that many hashes in flight

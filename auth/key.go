@@ -13,13 +13,13 @@ type KeyStore interface {
 	LoadOrCreateKey(ctx context.Context, fresh []byte) ([]byte, error)
 }
 
-// SigningKey returns the HMAC key for tokens: secret when it is set (it
-// must be at least MinKeyLen bytes), else the key kept in store, made on
-// first use from crypto/rand.
+// SigningKey returns the HMAC key for tokens: secret when it is set (at
+// least MinKeyLen bytes, else ErrKeyTooShort), else the key kept in store,
+// made on first use from crypto/rand.
 func SigningKey(ctx context.Context, store KeyStore, secret string) ([]byte, error) {
 	if secret != "" {
 		if len(secret) < MinKeyLen {
-			return nil, fmt.Errorf("AUTHLAB_JWT_SECRET is %d bytes; it must be at least %d", len(secret), MinKeyLen)
+			return nil, fmt.Errorf("%w; got %d", ErrKeyTooShort, len(secret))
 		}
 		return []byte(secret), nil
 	}

@@ -18,7 +18,7 @@ type RevocationStore interface {
 	PruneRevocations(ctx context.Context, now time.Time) error
 }
 
-// Revocations is the JWT revocation list. Entries are written through to a
+// revocations is the JWT revocation list. Entries are written through to a
 // store, so they survive a restart, and kept in memory, so that checking a
 // token on every request never queries the database. An entry is dropped
 // once its token has expired: an expired token is refused without it.
@@ -27,7 +27,7 @@ type RevocationStore interface {
 // see each other's revocations only after a restart; a deployment with
 // several instances needs a shared store consulted on each check (a Redis
 // set, say) behind the same RevocationStore interface.
-type Revocations struct {
+type revocations struct {
 	store RevocationStore
 	now   Clock
 
@@ -35,14 +35,11 @@ type Revocations struct {
 	entries map[string]time.Time
 }
 
-// LoadRevocations reads the active entries of store into memory.
-func LoadRevocations(ctx context.Context, store RevocationStore, clock Clock) (*Revocations, error) {
-	if clock == nil {
-		clock = time.Now
-	}
-	// A token expired less than MaxLeeway ago still verifies, so its entry
+// loadRevocations reads the active entries of store into memory.
+func loadRevocations(ctx context.Context, store RevocationStore, clock Clock) (*revocations, error) {
+	// A token expired less than maxLeeway ago still verifies, so its entry
 	// must outlive it by as much.
-	now := clock().Add(-MaxLeeway)
+	now := clock().Add(-maxLeeway)
 	if err := store.PruneRevocations(ctx, now); err != nil {
 		return nil, fmt.Errorf("auth: prune revocations: %w", err)
 	}
@@ -53,12 +50,12 @@ func LoadRevocations(ctx context.Context, store RevocationStore, clock Clock) (*
 	// A copy: the store may answer with a nil map, or with one it keeps.
 	entries := make(map[string]time.Time, len(active))
 	maps.Copy(entries, active)
-	return &Revocations{store: store, now: clock, entries: entries}, nil
+	return &revocations{store: store, now: clock, entries: entries}, nil
 }
 
-// Revoke adds jti to the list until the moment until, and prunes expired
+// revoke adds jti to the list until the moment until, and prunes expired
 // entries from memory and from the store.
-func (rv *Revocations) Revoke(ctx context.Context, jti string, until time.Time) error {
+func (rv *revocations) revoke(ctx context.Context, jti string, until time.Time) error {
 	if err := rv.store.Revoke(ctx, jti, until); err != nil {
 		return fmt.Errorf("auth: revoke token: %w", err)
 	}
@@ -66,28 +63,21 @@ func (rv *Revocations) Revoke(ctx context.Context, jti string, until time.Time) 
 	rv.mu.Lock()
 	rv.entries[jti] = until
 	for id, u := range rv.entries {
-		if u.Add(MaxLeeway).Before(now) {
+		if u.Add(maxLeeway).Before(now) {
 			delete(rv.entries, id)
 		}
 	}
 	rv.mu.Unlock()
-	if err := rv.store.PruneRevocations(ctx, now.Add(-MaxLeeway)); err != nil {
+	if err := rv.store.PruneRevocations(ctx, now.Add(-maxLeeway)); err != nil {
 		return fmt.Errorf("auth: prune revocations: %w", err)
 	}
 	return nil
 }
 
-// IsRevoked reports whether jti is on the list. It reads memory only.
-func (rv *Revocations) IsRevoked(jti string) bool {
+// isRevoked reports whether jti is on the list. It reads memory only.
+func (rv *revocations) isRevoked(jti string) bool {
 	rv.mu.RLock()
 	_, ok := rv.entries[jti]
 	rv.mu.RUnlock()
 	return ok
-}
-
-// Len returns the number of entries held in memory.
-func (rv *Revocations) Len() int {
-	rv.mu.RLock()
-	defer rv.mu.RUnlock()
-	return len(rv.entries)
 }

@@ -6,20 +6,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authlab/authlab/auth/authtest"
 )
 
 func TestRevokeThenIsRevoked(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := authtest.NewClock()
 	store := newMemRevocations()
-	rv, err := LoadRevocations(ctx, store, clock.Now)
+	rv, err := loadRevocations(ctx, store, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rv.IsRevoked("a") || rv.Len() != 0 {
+	if rv.isRevoked("a") || inMemory(rv) != 0 {
 		t.Fatal("a fresh list is not empty")
 	}
-	if err := rv.Revoke(ctx, "a", t0.Add(time.Minute)); err != nil {
+	if err := rv.revoke(ctx, "a", authtest.Start.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -32,7 +34,7 @@ func TestRevokeThenIsRevoked(t *testing.T) {
 		{"A", false},
 	}
 	for _, tc := range tests {
-		if got := rv.IsRevoked(tc.jti); got != tc.want {
+		if got := rv.isRevoked(tc.jti); got != tc.want {
 			t.Errorf("IsRevoked(%q) = %v, want %v", tc.jti, got, tc.want)
 		}
 	}
@@ -43,23 +45,23 @@ func TestRevokeThenIsRevoked(t *testing.T) {
 
 func TestLoadRevocationsRestoresFromStore(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := authtest.NewClock()
 	store := newMemRevocations()
-	first, err := LoadRevocations(ctx, store, clock.Now)
+	first, err := loadRevocations(ctx, store, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, jti := range []string{"a", "b"} {
-		if err := first.Revoke(ctx, jti, t0.Add(10*time.Minute)); err != nil {
+		if err := first.revoke(ctx, jti, authtest.Start.Add(10*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.Advance(time.Minute) // a restart a minute later
 	// Entries left in the store by earlier runs: one long expired, one
 	// whose token expired 10 s ago and so still verifies within the leeway.
-	store.entries["old"] = t0.Add(-time.Hour)
+	store.entries["old"] = authtest.Start.Add(-time.Hour)
 	store.entries["in leeway"] = clock.Now().Add(-10 * time.Second)
-	second, err := LoadRevocations(ctx, store, clock.Now)
+	second, err := loadRevocations(ctx, store, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,13 +71,13 @@ func TestLoadRevocationsRestoresFromStore(t *testing.T) {
 	}{
 		{"a", true, true},
 		{"b", true, true},
-		// A token up to MaxLeeway past exp still verifies, so its entry stays.
+		// A token up to maxLeeway past exp still verifies, so its entry stays.
 		{"in leeway", true, true},
 		{"old", false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.jti, func(t *testing.T) {
-			if got := second.IsRevoked(tc.jti); got != tc.inMem {
+			if got := second.isRevoked(tc.jti); got != tc.inMem {
 				t.Errorf("IsRevoked after restart = %v, want %v", got, tc.inMem)
 			}
 			if got := store.has(tc.jti); got != tc.inDisk {
@@ -87,85 +89,92 @@ func TestLoadRevocationsRestoresFromStore(t *testing.T) {
 
 func TestRevokePrunesExpiredEntries(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
+	clock := authtest.NewClock()
 	store := newMemRevocations()
-	rv, err := LoadRevocations(ctx, store, clock.Now)
+	rv, err := loadRevocations(ctx, store, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rv.Revoke(ctx, "short", t0.Add(time.Minute)); err != nil {
+	if err := rv.revoke(ctx, "short", authtest.Start.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := rv.Revoke(ctx, "long", t0.Add(time.Hour)); err != nil {
+	if err := rv.revoke(ctx, "long", authtest.Start.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 
 	// 20s past "short"'s exp: a token then still verifies, so it stays.
-	clock.Set(t0.Add(time.Minute + 20*time.Second))
-	if err := rv.Revoke(ctx, "x", t0.Add(time.Hour)); err != nil {
+	clock.Set(authtest.Start.Add(time.Minute + 20*time.Second))
+	if err := rv.revoke(ctx, "x", authtest.Start.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if !rv.IsRevoked("short") || !store.has("short") {
+	if !rv.isRevoked("short") || !store.has("short") {
 		t.Fatal("an entry was pruned while its token could still verify within the leeway")
 	}
 
 	// Past exp + leeway: nothing can verify it, so it goes.
-	clock.Set(t0.Add(time.Minute + MaxLeeway + time.Second))
-	if err := rv.Revoke(ctx, "y", t0.Add(time.Hour)); err != nil {
+	clock.Set(authtest.Start.Add(time.Minute + maxLeeway + time.Second))
+	if err := rv.revoke(ctx, "y", authtest.Start.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if rv.IsRevoked("short") {
+	if rv.isRevoked("short") {
 		t.Error("expired entry kept in memory")
 	}
 	if store.has("short") {
 		t.Error("expired entry kept in the store")
 	}
-	if rv.Len() != 3 {
-		t.Errorf("Len = %d, want 3 (long, x, y)", rv.Len())
+	if n := inMemory(rv); n != 3 {
+		t.Errorf("%d entries in memory, want 3 (long, x, y)", n)
 	}
 	for _, jti := range []string{"long", "x", "y"} {
-		if !rv.IsRevoked(jti) || !store.has(jti) {
+		if !rv.isRevoked(jti) || !store.has(jti) {
 			t.Errorf("live entry %q pruned", jti)
 		}
 	}
 }
 
 // A revoked token must stay refused for as long as it would otherwise be
-// accepted: up to MaxLeeway after its exp, even when a later logout prunes.
+// accepted: up to maxLeeway after its exp, even when a later logout prunes.
 func TestRevokedTokenStaysRefusedThroughLeeway(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	raw, c := f.issue(t, t0)
-	if err := f.tokens.RevokeClaims(context.Background(), c); err != nil {
+	f := newTokenFixture(t, Options{})
+	st := f.issue(t, authtest.Start)
+	raw, c := st.Raw, st.Claims
+	if err := f.a.Tokens.Revoke(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Set(c.ExpiresAt.Add(MaxLeeway - time.Second))
-	_, other := f.issue(t, f.clock.Now())
-	if err := f.tokens.RevokeClaims(context.Background(), other); err != nil {
+	f.clock.Set(c.ExpiresAt.Add(maxLeeway - time.Second))
+	other := f.issue(t, f.clock.Now()).Claims
+	if err := f.a.Tokens.Revoke(context.Background(), other); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.tokens.Verify(raw); ReasonFor(err) != ReasonRevoked {
-		t.Fatalf("revoked token %v past exp: err = %v, want revoked", MaxLeeway-time.Second, err)
+	if _, err := f.a.Tokens.Verify(raw); ReasonFor(err) != ReasonRevoked {
+		t.Fatalf("revoked token %v past exp: err = %v, want revoked", maxLeeway-time.Second, err)
 	}
 
 	// And after a restart at the same moment.
-	rv, err := LoadRevocations(context.Background(), f.revStore, f.clock.Now)
+	restarted, err := New(context.Background(), Options{
+		Users: f.users, SessionStore: f.sessions, Revocations: f.revStore,
+		Key: testKey, Hasher: NewHasher(cheapParams, 1), Clock: f.clock.Now,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rv.IsRevoked(c.ID) {
+	if !restarted.Tokens.IsRevoked(c.ID) {
 		t.Fatal("a restart within the leeway forgot the revocation")
+	}
+	if _, err := restarted.Tokens.Verify(raw); ReasonFor(err) != ReasonRevoked {
+		t.Fatalf("after a restart: err = %v, want revoked", err)
 	}
 }
 
 func TestRevokeStoreFailure(t *testing.T) {
 	ctx := context.Background()
 	store := newMemRevocations()
-	rv, err := LoadRevocations(ctx, store, newFakeClock().Now)
+	rv, err := loadRevocations(ctx, store, authtest.NewClock().Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	store.failRevoke = true
-	if err := rv.Revoke(ctx, "a", t0.Add(time.Minute)); err == nil {
+	if err := rv.revoke(ctx, "a", authtest.Start.Add(time.Minute)); err == nil {
 		t.Fatal("Revoke succeeded though the store failed; the revocation would not survive a restart")
 	}
 }
@@ -175,21 +184,21 @@ func TestRevokeAfterEmptyLoadFromNilMap(t *testing.T) {
 	ctx := context.Background()
 	store := newMemRevocations()
 	store.nilWhenEmpty = true
-	rv, err := LoadRevocations(ctx, store, newFakeClock().Now)
+	rv, err := loadRevocations(ctx, store, authtest.NewClock().Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rv.Revoke(ctx, "a", t0.Add(time.Minute)); err != nil {
+	if err := rv.revoke(ctx, "a", authtest.Start.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if !rv.IsRevoked("a") {
+	if !rv.isRevoked("a") {
 		t.Fatal("IsRevoked = false after Revoke")
 	}
 }
 
 func TestRevocationsConcurrentUse(t *testing.T) {
 	ctx := context.Background()
-	rv, err := LoadRevocations(ctx, newMemRevocations(), newFakeClock().Now)
+	rv, err := loadRevocations(ctx, newMemRevocations(), authtest.NewClock().Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,18 +207,18 @@ func TestRevocationsConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for j := range 50 {
 				jti := fmt.Sprintf("%d-%d", i, j)
-				if err := rv.Revoke(ctx, jti, t0.Add(time.Hour)); err != nil {
+				if err := rv.revoke(ctx, jti, authtest.Start.Add(time.Hour)); err != nil {
 					t.Error(err)
 					return
 				}
-				if !rv.IsRevoked(jti) {
+				if !rv.isRevoked(jti) {
 					t.Errorf("IsRevoked(%q) = false right after Revoke", jti)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if rv.Len() != 200 {
-		t.Fatalf("Len = %d, want 200", rv.Len())
+	if n := inMemory(rv); n != 200 {
+		t.Fatalf("%d entries in memory, want 200", n)
 	}
 }

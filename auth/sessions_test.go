@@ -12,71 +12,57 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2/memstore"
+
+	"github.com/authlab/authlab/auth/authtest"
 )
 
-type sessionFixture struct {
-	sessions  *Sessions
-	store     *memstore.MemStore
-	userStore *memUsers
-	alice     User
-	clock     *fakeClock
-	handler   http.Handler
+// sessionServer is a small app on the session strategy, mounted as the
+// package documents: LoadAndSave, then Identify, then the routes.
+type sessionServer struct {
+	f *fixture
+	h http.Handler
 }
 
-func newSessionFixture(t *testing.T, cfg SessionConfig) *sessionFixture {
+func newSessionServer(t *testing.T, opts Options) *sessionServer {
 	t.Helper()
-	f := &sessionFixture{store: memstore.NewWithCleanupInterval(0), clock: newFakeClock()}
-	var users *Users
-	users, f.userStore, f.alice = newTestUsers(t)
-	cfg.Store = f.store
-	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 30 * time.Minute
-	}
-	if cfg.Lifetime == 0 {
-		cfg.Lifetime = 24 * time.Hour
-	}
-	cfg.Clock = f.clock.Now
-	f.sessions = NewSessions(cfg, users)
-
+	f := newFixture(t, opts)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		if err := f.sessions.Login(r.Context(), f.alice); err != nil {
+		if _, err := f.a.Sessions.Login(r.Context(), f.alice); err != nil {
 			t.Error(err)
 		}
 	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		if err := f.sessions.Logout(r.Context()); err != nil {
+		if _, err := f.a.Sessions.Logout(r.Context()); err != nil {
 			t.Error(err)
 		}
 	})
 	// An anonymous session, such as an attacker can obtain and plant.
 	mux.HandleFunc("POST /anon", func(w http.ResponseWriter, r *http.Request) {
-		f.sessions.mgr.Put(r.Context(), "cart", "socks")
+		f.a.Sessions.mgr.Put(r.Context(), "cart", "socks")
 	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
-		u, err := f.sessions.Current(r)
-		if err != nil {
-			fmt.Fprintf(w, "reason:%s", ReasonFor(err))
+		id, _ := IdentityFrom(r.Context())
+		st := id.Session
+		if !st.SignedIn() {
+			fmt.Fprintf(w, "reason:%s", ReasonFor(st.Err))
 			return
 		}
-		rec := f.sessions.Record(r.Context())
-		fmt.Fprintf(w, "user:%s id:%d record:%d idle:%s", u.Username, u.ID, rec.UserID, rec.IdleDeadline.Format(time.RFC3339))
+		fmt.Fprintf(w, "user:%s id:%d record:%d idle:%s", st.User.Username, st.User.ID, st.Record.UserID, st.Record.IdleDeadline.Format(time.RFC3339))
 	})
-	f.handler = f.sessions.LoadAndSave(mux)
-	return f
+	return &sessionServer{f: f, h: f.a.Sessions.LoadAndSave(f.a.Identify(mux))}
 }
 
 // do sends one request with the session cookie value token ("" for none)
 // and returns the session cookie set, if any, and the body.
-func (f *sessionFixture) do(t *testing.T, method, path, token string) (*http.Cookie, string) {
+func (s *sessionServer) do(t *testing.T, method, path, token string) (*http.Cookie, string) {
 	t.Helper()
-	r := httptest.NewRequest(method, path, nil)
-	if token != "" {
-		r.AddCookie(&http.Cookie{Name: f.sessions.CookieName(), Value: token})
-	}
 	rec := httptest.NewRecorder()
-	f.handler.ServeHTTP(rec, r)
+	s.h.ServeHTTP(rec, s.f.request(method, path, creds{session: token}))
 	res := rec.Result()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: status %d", method, path, res.StatusCode)
+	}
 	body, _ := io.ReadAll(res.Body)
 	var set *http.Cookie
 	for _, c := range res.Cookies() {
@@ -90,9 +76,9 @@ func (f *sessionFixture) do(t *testing.T, method, path, token string) (*http.Coo
 
 // login signs alice in, starting from the session token planted ("" for
 // none), and returns the new token.
-func (f *sessionFixture) login(t *testing.T, planted string) string {
+func (s *sessionServer) login(t *testing.T, planted string) string {
 	t.Helper()
-	set, _ := f.do(t, http.MethodPost, "/login", planted)
+	set, _ := s.do(t, http.MethodPost, "/login", planted)
 	if set == nil || set.Value == "" {
 		t.Fatal("login set no session cookie")
 	}
@@ -100,82 +86,69 @@ func (f *sessionFixture) login(t *testing.T, planted string) string {
 }
 
 func TestSessionLoginRenewsToken(t *testing.T) {
-	f := newSessionFixture(t, SessionConfig{})
-	planted, _ := f.do(t, http.MethodPost, "/anon", "")
+	s := newSessionServer(t, Options{})
+	planted, _ := s.do(t, http.MethodPost, "/anon", "")
 	if planted == nil {
 		t.Fatal("no anonymous session to plant")
 	}
-	if _, found, _ := f.store.Find(planted.Value); !found {
+	if _, found, _ := s.f.sessions.Find(planted.Value); !found {
 		t.Fatal("the planted session is not live; this test would prove nothing")
 	}
 
-	token := f.login(t, planted.Value)
+	token := s.login(t, planted.Value)
 	if token == planted.Value {
 		t.Fatal("login kept the planted session token (session fixation)")
 	}
 	if !scsToken.MatchString(token) {
 		t.Errorf("new token %q does not look like an scs token", token)
 	}
-	if _, body := f.do(t, http.MethodGet, "/whoami", token); !strings.HasPrefix(body, "user:alice") {
+	if _, body := s.do(t, http.MethodGet, "/whoami", token); !strings.HasPrefix(body, "user:alice") {
 		t.Fatalf("new token: %q, want alice", body)
 	}
-	if _, body := f.do(t, http.MethodGet, "/whoami", planted.Value); body != "reason:expired" {
+	if _, body := s.do(t, http.MethodGet, "/whoami", planted.Value); body != "reason:expired" {
 		t.Fatalf("planted token after login: %q, want reason:expired", body)
 	}
-	if _, found, _ := f.store.Find(planted.Value); found {
+	if _, found, _ := s.f.sessions.Find(planted.Value); found {
 		t.Fatal("the planted session's record outlived the login")
 	}
 }
 
 func TestSessionLogout(t *testing.T) {
-	f := newSessionFixture(t, SessionConfig{})
-	token := f.login(t, "")
-	other := f.login(t, "") // alice on a second device
+	s := newSessionServer(t, Options{})
+	token := s.login(t, "")
+	other := s.login(t, "") // alice on a second device
 
-	set, _ := f.do(t, http.MethodPost, "/logout", token)
+	set, _ := s.do(t, http.MethodPost, "/logout", token)
 	if set == nil || set.Value != "" || set.MaxAge >= 0 {
 		t.Fatalf("logout cookie = %+v, want it deleted", set)
 	}
-	if _, found, _ := f.store.Find(token); found {
+	if _, found, _ := s.f.sessions.Find(token); found {
 		t.Fatal("logout left the session record in the store")
 	}
 	// A copy of the old token replayed later finds nothing.
-	if _, body := f.do(t, http.MethodGet, "/whoami", token); body != "reason:expired" {
+	if _, body := s.do(t, http.MethodGet, "/whoami", token); body != "reason:expired" {
 		t.Fatalf("replayed token after logout: %q, want reason:expired", body)
 	}
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.AddCookie(&http.Cookie{Name: f.sessions.CookieName(), Value: token})
-	var err error
-	f.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err = f.sessions.Current(r)
-	})).ServeHTTP(httptest.NewRecorder(), r)
-	if !errors.Is(err, ErrSessionEnded) {
-		t.Fatalf("Current(replayed token) err = %v, want ErrSessionEnded", err)
+	if id := s.f.identify(t, creds{session: token}); !errors.Is(id.Session.Err, ErrSessionEnded) {
+		t.Fatalf("Identity of the replayed token: Session.Err = %v, want ErrSessionEnded", id.Session.Err)
 	}
-	if _, body := f.do(t, http.MethodGet, "/whoami", other); !strings.HasPrefix(body, "user:alice") {
+	if _, body := s.do(t, http.MethodGet, "/whoami", other); !strings.HasPrefix(body, "user:alice") {
 		t.Fatalf("logging out one session ended another: %q", body)
 	}
 }
 
-func TestSessionCurrent(t *testing.T) {
-	f := newSessionFixture(t, SessionConfig{})
-	token := f.login(t, "")
-	bob, err := f.userStore.CreateUser(context.Background(), "bob", "x")
+// TestSessionIdentity is what Identify makes of each kind of session
+// cookie.
+func TestSessionIdentity(t *testing.T) {
+	s := newSessionServer(t, Options{})
+	token := s.login(t, "")
+	bob, err := s.f.users.CreateUser(context.Background(), "bob", "x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// bob logs in, then his account is deleted.
-	bobToken := func() string {
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
-		rec := httptest.NewRecorder()
-		f.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := f.sessions.Login(r.Context(), bob); err != nil {
-				t.Error(err)
-			}
-		})).ServeHTTP(rec, r)
-		return rec.Result().Cookies()[0].Value
-	}()
-	f.userStore.delete("bob")
+	bobToken := s.f.sessionLogin(t, bob, "")
+	s.f.users.delete("bob")
 
 	tests := []struct {
 		name  string
@@ -192,117 +165,119 @@ func TestSessionCurrent(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, body := f.do(t, http.MethodGet, "/whoami", tc.token); !strings.HasPrefix(body, tc.want) {
+			if _, body := s.do(t, http.MethodGet, "/whoami", tc.token); !strings.HasPrefix(body, tc.want) {
 				t.Fatalf("whoami = %q, want %q", body, tc.want)
 			}
 		})
 	}
 
 	t.Run("empty cookie", func(t *testing.T) {
-		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.Header.Set("Cookie", f.sessions.CookieName()+"=")
-		var err error
-		f.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			_, err = f.sessions.Current(r)
-		})).ServeHTTP(httptest.NewRecorder(), r)
-		if ReasonFor(err) != ReasonMissing {
-			t.Fatalf("Current err = %v, want missing", err)
+		r := httptest.NewRequest(http.MethodGet, "/whoami", nil)
+		r.Header.Set("Cookie", s.f.a.Settings().SessionCookie+"=")
+		rec := httptest.NewRecorder()
+		s.h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK || rec.Body.String() != "reason:missing" {
+			t.Fatalf("whoami = %d %q, want 200 reason:missing", rec.Code, rec.Body)
 		}
 	})
 }
 
 // The session record holds the user id and nothing else.
 func TestSessionDataHoldsOnlyUserID(t *testing.T) {
-	f := newSessionFixture(t, SessionConfig{})
-	token := f.login(t, "")
-	b, found, err := f.store.Find(token)
+	s := newSessionServer(t, Options{})
+	token := s.login(t, "")
+	b, found, err := s.f.sessions.Find(token)
 	if err != nil || !found {
 		t.Fatalf("Find = %v, %v", found, err)
 	}
-	_, values, err := f.sessions.mgr.Codec.Decode(b)
+	_, values, err := s.f.a.Sessions.mgr.Codec.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(values) != 1 || values[sessionUserKey] != f.alice.ID {
-		t.Fatalf("session data = %#v, want only %s = %d", values, sessionUserKey, f.alice.ID)
+	if len(values) != 1 || values[sessionUserKey] != s.f.alice.ID {
+		t.Fatalf("session data = %#v, want only %s = %d", values, sessionUserKey, s.f.alice.ID)
 	}
 }
 
 func TestSessionRecord(t *testing.T) {
 	const idle, lifetime = 30 * time.Minute, 24 * time.Hour
-	f := newSessionFixture(t, SessionConfig{IdleTimeout: idle, Lifetime: lifetime})
+	// A store that keeps scs's wall-clock expiries: the fake clock is moved
+	// past the absolute deadline below, and the record must still load.
+	store := memstore.NewWithCleanupInterval(0)
+	f := newFixture(t, Options{SessionStore: store, IdleTimeout: idle, Lifetime: lifetime})
 	before := time.Now()
-	token := f.login(t, "")
+	token := f.sessionLogin(t, f.alice, "")
 	after := time.Now()
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.AddCookie(&http.Cookie{Name: f.sessions.CookieName(), Value: token})
-	var rec SessionRecord
-	f.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := f.sessions.Current(r); err != nil {
-			t.Fatal(err)
-		}
-		rec = f.sessions.Record(r.Context())
-	})).ServeHTTP(httptest.NewRecorder(), r)
+	rec := f.identify(t, creds{session: token}).Session.Record
 
 	if rec.UserID != f.alice.ID {
 		t.Errorf("UserID = %d, want %d", rec.UserID, f.alice.ID)
 	}
-	if want := t0.Add(idle); !rec.IdleDeadline.Equal(want) {
+	if want := authtest.Start.Add(idle); !rec.IdleDeadline.Equal(want) {
 		t.Errorf("IdleDeadline = %v, want clock + idle = %v", rec.IdleDeadline, want)
 	}
 	// scs sets the absolute deadline from the wall clock at login.
 	if rec.Deadline.Before(before.Add(lifetime).Add(-time.Second)) || rec.Deadline.After(after.Add(lifetime).Add(time.Second)) {
 		t.Errorf("Deadline = %v, want login + %v", rec.Deadline, lifetime)
 	}
-	if rec.Size <= 0 {
-		t.Errorf("Size = %d, want the bytes stored", rec.Size)
+	stored, found, err := store.Find(token)
+	if err != nil || !found {
+		t.Fatalf("Find = %v, %v", found, err)
+	}
+	if got := f.a.Sessions.RecordSize(rec); got <= 0 || got != len(stored) {
+		t.Errorf("RecordSize = %d, want the %d bytes stored", got, len(stored))
 	}
 
 	// Idle deadline never shown past the absolute one.
 	f.clock.Set(rec.Deadline.Add(time.Hour))
-	f.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := f.sessions.Current(r); err != nil {
-			t.Fatal(err)
-		}
-		rec = f.sessions.Record(r.Context())
-	})).ServeHTTP(httptest.NewRecorder(), r)
+	rec = f.identify(t, creds{session: token}).Session.Record
+	if rec.UserID != f.alice.ID {
+		t.Fatalf("the session did not load: %+v", rec)
+	}
 	if !rec.IdleDeadline.Equal(rec.Deadline) {
 		t.Errorf("IdleDeadline = %v past Deadline %v", rec.IdleDeadline, rec.Deadline)
 	}
 }
 
-// scs keeps its own wall-clock deadlines, so these use short settings and
-// a sleep of a few milliseconds.
+// TestSessionTimeouts moves the clock: a session ends after IdleTimeout
+// without a request, and after Lifetime however busy.
 func TestSessionTimeouts(t *testing.T) {
+	type step struct {
+		advance time.Duration
+		want    string
+	}
 	tests := []struct {
-		name string
-		cfg  SessionConfig
+		name  string
+		opts  Options
+		steps []step
 	}{
-		{"idle timeout", SessionConfig{IdleTimeout: 5 * time.Millisecond, Lifetime: time.Hour}},
-		{"absolute lifetime", SessionConfig{IdleTimeout: time.Hour, Lifetime: 5 * time.Millisecond}},
+		{"idle timeout", Options{IdleTimeout: 30 * time.Minute, Lifetime: 24 * time.Hour}, []step{
+			{29 * time.Minute, "user:alice"},
+			// That request moved the idle deadline on.
+			{29 * time.Minute, "user:alice"},
+			{30*time.Minute + time.Second, "reason:expired"},
+		}},
+		{"absolute lifetime", Options{IdleTimeout: time.Hour, Lifetime: 2 * time.Hour}, []step{
+			{50 * time.Minute, "user:alice"},
+			{50 * time.Minute, "user:alice"},
+			// 1h59m after login, in use all along.
+			{19 * time.Minute, "user:alice"},
+			{2 * time.Minute, "reason:expired"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newSessionFixture(t, tc.cfg)
-			token := f.login(t, "")
-			time.Sleep(10 * time.Millisecond)
-			if _, body := f.do(t, http.MethodGet, "/whoami", token); body != "reason:expired" {
-				t.Fatalf("whoami after the %s = %q, want reason:expired", tc.name, body)
+			s := newSessionServer(t, tc.opts)
+			token := s.login(t, "")
+			elapsed := time.Duration(0)
+			for _, st := range tc.steps {
+				s.f.clock.Advance(st.advance)
+				elapsed += st.advance
+				if _, body := s.do(t, http.MethodGet, "/whoami", token); !strings.HasPrefix(body, st.want) {
+					t.Fatalf("whoami %v after login = %q, want %q", elapsed, body, st.want)
+				}
 			}
 		})
-	}
-}
-
-// TestSessionSettings checks that the getters report the configured
-// timeouts, which the /learn pages show.
-func TestSessionSettings(t *testing.T) {
-	const idle, lifetime = 7 * time.Minute, 3 * time.Hour
-	f := newSessionFixture(t, SessionConfig{IdleTimeout: idle, Lifetime: lifetime})
-	if got := f.sessions.IdleTimeout(); got != idle {
-		t.Errorf("IdleTimeout = %v, want %v", got, idle)
-	}
-	if got := f.sessions.Lifetime(); got != lifetime {
-		t.Errorf("Lifetime = %v, want %v", got, lifetime)
 	}
 }
 
@@ -313,11 +288,11 @@ func TestSessionCookieAttributes(t *testing.T) {
 			name = "__Host-authlab_session"
 		}
 		t.Run(name, func(t *testing.T) {
-			f := newSessionFixture(t, SessionConfig{Secure: secure})
-			if got := f.sessions.CookieName(); got != name {
-				t.Fatalf("CookieName = %q, want %q", got, name)
+			s := newSessionServer(t, Options{Secure: secure})
+			if got := s.f.a.Settings().SessionCookie; got != name {
+				t.Fatalf("Settings().SessionCookie = %q, want %q", got, name)
 			}
-			set, _ := f.do(t, http.MethodPost, "/login", "")
+			set, _ := s.do(t, http.MethodPost, "/login", "")
 			if set == nil {
 				t.Fatal("login set no cookie")
 			}
@@ -325,7 +300,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 			if set.MaxAge != 0 || !set.Expires.IsZero() {
 				t.Errorf("session cookie has MaxAge %d, Expires %v; want a browser-session cookie", set.MaxAge, set.Expires)
 			}
-			cleared, _ := f.do(t, http.MethodPost, "/logout", set.Value)
+			cleared, _ := s.do(t, http.MethodPost, "/logout", set.Value)
 			if cleared == nil {
 				t.Fatal("logout set no cookie")
 			}
@@ -338,8 +313,8 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestSessionsRequire(t *testing.T) {
-	f := newSessionFixture(t, SessionConfig{})
-	token := f.login(t, "")
+	f := newFixture(t, Options{})
+	token := f.sessionLogin(t, f.alice, "")
 	tests := []struct {
 		name  string
 		token string
@@ -348,37 +323,38 @@ func TestSessionsRequire(t *testing.T) {
 		{"signed in", token, ""},
 		{"anonymous", "", ReasonMissing},
 		{"garbage", "garbage", ReasonMalformed},
+		{"ended", strings.Repeat("A", 43), ReasonExpired},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var denied error
 			var reached bool
-			h := f.sessions.LoadAndSave(f.sessions.Require(func(w http.ResponseWriter, r *http.Request, err error) {
+			deny := func(w http.ResponseWriter, r *http.Request, err error) {
 				denied = err
-			})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				reached = true
-				if u, ok := UserFrom(r.Context()); !ok || u.ID != f.alice.ID {
-					t.Errorf("UserFrom = %+v, %v; want alice", u, ok)
-				}
-			})))
-			r := httptest.NewRequest(http.MethodGet, "/session/dashboard", nil)
-			if tc.token != "" {
-				r.AddCookie(&http.Cookie{Name: f.sessions.CookieName(), Value: tc.token})
+				w.WriteHeader(http.StatusUnauthorized)
 			}
-			h.ServeHTTP(httptest.NewRecorder(), r)
+			rec := f.serve(f.request(http.MethodGet, "/session/dashboard", creds{session: tc.token}), func(w http.ResponseWriter, r *http.Request) {
+				reached = true
+				if id, ok := IdentityFrom(r.Context()); !ok || id.Session.User.ID != f.alice.ID {
+					t.Errorf("IdentityFrom = %+v, %v; want alice's session", id.Session, ok)
+				}
+			}, f.a.Sessions.Require(deny))
 			if tc.want == "" {
-				if !reached || denied != nil {
-					t.Fatalf("reached %v, denied %v", reached, denied)
+				if !reached || denied != nil || rec.Code != http.StatusOK {
+					t.Fatalf("reached %v, denied %v, status %d", reached, denied, rec.Code)
 				}
 				return
 			}
 			if reached {
 				t.Fatal("the protected handler ran")
 			}
-			if got := ReasonFor(denied); got != tc.want {
-				t.Fatalf("deny got %v (%q), want %q", denied, got, tc.want)
+			if got := ReasonFor(denied); got != tc.want || rec.Code != http.StatusUnauthorized {
+				t.Fatalf("deny got %v (%q), status %d; want %q, 401", denied, got, rec.Code, tc.want)
 			}
 		})
+	}
+	if errs := f.errors(); len(errs) != 0 {
+		t.Fatalf("ErrorFunc called with %v", errs)
 	}
 }
 
@@ -388,24 +364,19 @@ var errSessionStore = errors.New("session store down")
 
 func (brokenSessionStore) Find(string) ([]byte, bool, error) { return nil, false, errSessionStore }
 
+// A session store that fails answers through Options.ErrorFunc, and no
+// handler runs without its session.
 func TestSessionErrorFunc(t *testing.T) {
-	users, _, _ := newTestUsers(t)
 	var got error
-	s := NewSessions(SessionConfig{
-		Store:       brokenSessionStore{memstore.NewWithCleanupInterval(0)},
-		IdleTimeout: time.Minute,
-		Lifetime:    time.Hour,
+	f := newFixture(t, Options{
+		SessionStore: brokenSessionStore{memstore.NewWithCleanupInterval(0)},
 		ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			got = err
 			w.WriteHeader(http.StatusServiceUnavailable)
 		},
-	}, users)
+	})
 	reached := false
-	h := s.LoadAndSave(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.AddCookie(&http.Cookie{Name: s.CookieName(), Value: strings.Repeat("A", 43)})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
+	rec := f.serve(f.request(http.MethodGet, "/", creds{session: strings.Repeat("A", 43)}), func(http.ResponseWriter, *http.Request) { reached = true })
 	if !errors.Is(got, errSessionStore) || rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("ErrorFunc got %v, status %d", got, rec.Code)
 	}

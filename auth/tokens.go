@@ -13,15 +13,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Issuer is the iss and aud of every authlab token.
-const Issuer = "authlab"
-
-// MaxLeeway is the most clock skew tolerated on exp, nbf and iat. Tokens
+// maxLeeway is the most clock skew tolerated on exp, nbf and iat. Tokens
 // with a short TTL get less: a tenth of the TTL, so a 4 s token used in a
 // test or a demo really ends near its exp.
-const MaxLeeway = 30 * time.Second
+const maxLeeway = 30 * time.Second
 
-func leeway(ttl time.Duration) time.Duration { return min(MaxLeeway, ttl/10) }
+func leeway(ttl time.Duration) time.Duration { return min(maxLeeway, ttl/10) }
 
 // MinKeyLen is the shortest HMAC key accepted: HS256 wants at least as many
 // key bytes as the hash has output.
@@ -38,89 +35,61 @@ type Claims struct {
 	SessionID string           `json:"sid"`
 }
 
-// UserID returns the subject as a user id.
-func (c *Claims) UserID() int64 {
+func (c *Claims) userID() int64 {
 	id, _ := strconv.ParseInt(c.Subject, 10, 64)
 	return id
 }
 
-// TokenConfig sets up Tokens.
-type TokenConfig struct {
-	Key      []byte        // HMAC-SHA256 key, at least MinKeyLen bytes
-	TTL      time.Duration // lifetime of one token
-	Lifetime time.Duration // no renewal reaches past login + Lifetime
-	Secure   bool          // https deployment: Secure cookie with the __Host- prefix
-	Clock    Clock         // nil means time.Now
-}
-
 // Tokens is the JWT strategy: the browser holds a signed token that says
 // who the user is and until when, and the server checks the signature
-// instead of looking anything up. Logging out can only add the token's id
-// to a revocation list that every later check consults.
+// instead of looking a session up. Logging out can only add the token's
+// id to a revocation list that every later check consults.
 type Tokens struct {
 	key      []byte
 	ttl      time.Duration
 	lifetime time.Duration
+	issuer   string
 	secure   bool
 	now      Clock
 	cookie   string
 	parser   *jwt.Parser
-	users    *Users
-	revoked  *Revocations
+	revoked  *revocations
+	fail     func(http.ResponseWriter, *http.Request, error)
 }
 
-// NewTokens returns the JWT strategy.
-func NewTokens(cfg TokenConfig, users *Users, revoked *Revocations) (*Tokens, error) {
-	if len(cfg.Key) < MinKeyLen {
-		return nil, fmt.Errorf("auth: JWT key is %d bytes; at least %d are needed", len(cfg.Key), MinKeyLen)
-	}
-	if cfg.TTL <= 0 || cfg.Lifetime <= 0 {
-		return nil, errors.New("auth: token TTL and lifetime must be positive")
-	}
-	now := cfg.Clock
-	if now == nil {
-		now = time.Now
-	}
+func newTokens(opts Options, revoked *revocations) *Tokens {
 	return &Tokens{
-		key:      cfg.Key,
-		ttl:      cfg.TTL,
-		lifetime: cfg.Lifetime,
-		secure:   cfg.Secure,
-		now:      now,
-		cookie:   CookieName("authlab_token", cfg.Secure),
-		users:    users,
+		key:      opts.Key,
+		ttl:      opts.TokenTTL,
+		lifetime: opts.Lifetime,
+		issuer:   opts.Issuer,
+		secure:   opts.Secure,
+		now:      opts.Clock,
+		cookie:   cookieName(opts.TokenCookie, opts.Secure),
 		revoked:  revoked,
+		fail:     opts.ErrorFunc,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithIssuer(Issuer),
-			jwt.WithAudience(Issuer),
+			jwt.WithIssuer(opts.Issuer),
+			jwt.WithAudience(opts.Issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
-			jwt.WithLeeway(leeway(cfg.TTL)),
-			jwt.WithTimeFunc(now),
+			jwt.WithLeeway(leeway(opts.TokenTTL)),
+			jwt.WithTimeFunc(opts.Clock),
 			jwt.WithStrictDecoding(),
 		),
-	}, nil
+	}
 }
 
-// CookieName is the JWT cookie's name.
-func (t *Tokens) CookieName() string { return t.cookie }
-
-// TTL is the lifetime of one issued token.
-func (t *Tokens) TTL() time.Duration { return t.ttl }
-
-// Lifetime is how long after login renewal can keep a user signed in.
-func (t *Tokens) Lifetime() time.Duration { return t.lifetime }
-
-// Issue signs the first token of a new login by u at authTime.
-func (t *Tokens) Issue(u User, authTime time.Time) (string, *Claims, error) {
-	return t.issue(u, authTime, rand.Text())
+// Issue signs the first token of a new login by u, made now.
+func (t *Tokens) Issue(u User) (TokenState, error) {
+	return t.issue(u, t.now(), rand.Text())
 }
 
 // issue signs a token for u in the login sid, made at authTime. It expires
 // after the TTL, or at authTime plus the session lifetime if that comes
 // first.
-func (t *Tokens) issue(u User, authTime time.Time, sid string) (string, *Claims, error) {
+func (t *Tokens) issue(u User, authTime time.Time, sid string) (TokenState, error) {
 	now := t.now()
 	exp := now.Add(t.ttl)
 	if end := authTime.Add(t.lifetime); end.Before(exp) {
@@ -128,9 +97,9 @@ func (t *Tokens) issue(u User, authTime time.Time, sid string) (string, *Claims,
 	}
 	c := &Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    Issuer,
+			Issuer:    t.issuer,
 			Subject:   strconv.FormatInt(u.ID, 10),
-			Audience:  jwt.ClaimStrings{Issuer},
+			Audience:  jwt.ClaimStrings{t.issuer},
 			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        rand.Text(),
@@ -138,11 +107,11 @@ func (t *Tokens) issue(u User, authTime time.Time, sid string) (string, *Claims,
 		AuthTime:  jwt.NewNumericDate(authTime),
 		SessionID: sid,
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
+	raw, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
 	if err != nil {
-		return "", nil, fmt.Errorf("auth: sign token: %w", err)
+		return TokenState{Err: ErrNoCredentials}, fmt.Errorf("auth: sign token: %w", err)
 	}
-	return s, c, nil
+	return TokenState{User: u, Claims: c, Raw: raw}, nil
 }
 
 // Verify checks raw's algorithm (HS256 only), signature and every claim,
@@ -158,7 +127,7 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
 		return nil, fmt.Errorf("%w: jti, sid, iat and auth_time are required", ErrMalformed)
 	}
-	if t.revoked.IsRevoked(c.ID) || t.revoked.IsRevoked(c.SessionID) {
+	if t.revoked.isRevoked(c.ID) || t.revoked.isRevoked(c.SessionID) {
 		return nil, ErrTokenRevoked
 	}
 	return c, nil
@@ -190,150 +159,129 @@ func classify(err error) error {
 	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
-// Login issues a token for u and sets it as the JWT cookie.
-func (t *Tokens) Login(w http.ResponseWriter, u User) error {
-	raw, _, err := t.Issue(u, t.now())
+// Login issues a token for u, sets it as the JWT cookie and returns the
+// new state.
+func (t *Tokens) Login(w http.ResponseWriter, u User) (TokenState, error) {
+	st, err := t.Issue(u)
 	if err != nil {
+		return st, err
+	}
+	t.setCookie(w, st.Raw)
+	return st, nil
+}
+
+// Logout clears the JWT cookie and, when st holds a genuine token, revokes
+// it and its whole login (see Revoke). A token that did not verify is
+// already refused everywhere and needs no entry.
+func (t *Tokens) Logout(ctx context.Context, w http.ResponseWriter, st TokenState) (TokenState, error) {
+	t.clearCookie(w)
+	if st.Claims != nil {
+		if err := t.Revoke(ctx, st.Claims); err != nil {
+			return TokenState{Err: ErrNoCredentials}, err
+		}
+	}
+	return TokenState{Err: ErrNoCredentials}, nil
+}
+
+// Revoke puts the jti of verified claims c on the revocation list until
+// c's exp, and its login's sid until the last moment any renewal of that
+// login could reach. A copy of an older token of the same login, still
+// within its exp, is then refused too and cannot renew itself.
+func (t *Tokens) Revoke(ctx context.Context, c *Claims) error {
+	if err := t.revoked.revoke(ctx, c.ID, c.ExpiresAt.Time); err != nil {
 		return err
 	}
-	t.setCookie(w, raw)
-	return nil
+	return t.revoked.revoke(ctx, c.SessionID, c.AuthTime.Add(t.lifetime))
 }
 
-// Logout revokes the token in r's JWT cookie until it would have expired,
-// and clears the cookie. A cookie that does not verify is cleared too.
-func (t *Tokens) Logout(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	defer t.clearCookie(w)
-	c, err := r.Cookie(t.cookie)
-	if err != nil {
-		return nil
-	}
-	return t.Revoke(ctx, c.Value)
-}
-
-// Revoke puts raw's jti on the revocation list until its exp. A token that
-// does not verify is already refused everywhere and needs no entry.
-func (t *Tokens) Revoke(ctx context.Context, raw string) error {
-	c, err := t.Verify(raw)
-	if err != nil {
-		return nil
-	}
-	return t.RevokeClaims(ctx, c)
-}
-
-// RevokeClaims puts the jti of verified claims c on the revocation list
-// until c's exp, and its login's sid until the last moment any renewal of
-// that login could reach. A copy of an older token of the same login,
-// still within its exp, is then refused too and cannot renew itself.
-func (t *Tokens) RevokeClaims(ctx context.Context, c *Claims) error {
-	if err := t.revoked.Revoke(ctx, c.ID, c.ExpiresAt.Time); err != nil {
-		return err
-	}
-	return t.revoked.Revoke(ctx, c.SessionID, c.AuthTime.Add(t.lifetime))
-}
-
-// Current returns the user and claims of r's JWT cookie.
-func (t *Tokens) Current(r *http.Request) (User, *Claims, error) {
+// fromCookie works out what r's JWT cookie proves.
+func (t *Tokens) fromCookie(r *http.Request, byID func(context.Context, int64) (User, error)) TokenState {
 	c, err := r.Cookie(t.cookie)
 	if err != nil || c.Value == "" {
-		return User{}, nil, ErrNoCredentials
+		return TokenState{Err: ErrNoCredentials}
 	}
-	return t.user(r.Context(), c.Value)
+	return t.check(r.Context(), c.Value, byID)
 }
 
-// Bearer returns the user and claims of r's Authorization: Bearer header.
+// fromHeader works out what r's Authorization: Bearer header proves.
 // Tokens are never read from the query string: URLs end up in logs and in
 // Referer headers.
-func (t *Tokens) Bearer(r *http.Request) (User, *Claims, error) {
+func (t *Tokens) fromHeader(r *http.Request, byID func(context.Context, int64) (User, error)) TokenState {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return User{}, nil, ErrNoCredentials
+		return TokenState{Err: ErrNoCredentials}
 	}
 	scheme, raw, ok := strings.Cut(h, " ")
+	raw = strings.TrimSpace(raw)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-		return User{}, nil, fmt.Errorf("%w: Authorization is not a Bearer token", ErrMalformed)
+		return TokenState{Err: fmt.Errorf("%w: Authorization is not a Bearer token", ErrMalformed)}
 	}
-	return t.user(r.Context(), strings.TrimSpace(raw))
+	return t.check(r.Context(), raw, byID)
 }
 
-func (t *Tokens) user(ctx context.Context, raw string) (User, *Claims, error) {
+// check verifies raw and looks up the user it names.
+func (t *Tokens) check(ctx context.Context, raw string, byID func(context.Context, int64) (User, error)) TokenState {
 	c, err := t.Verify(raw)
 	if err != nil {
-		return User{}, nil, err
+		return TokenState{Err: err, Raw: raw}
 	}
-	u, err := t.users.ByID(ctx, c.UserID())
-	if errors.Is(err, ErrNoUser) {
-		return User{}, c, ErrUnknownUser
-	}
+	u, err := byID(ctx, c.userID())
 	if err != nil {
-		return User{}, c, err
+		return TokenState{Err: unknownUser(err), Claims: c, Raw: raw}
 	}
-	return u, c, nil
+	return TokenState{User: u, Claims: c, Raw: raw}
 }
 
 // IsRevoked reports whether id, a token's jti or its login's sid, is on
-// the revocation list.
-func (t *Tokens) IsRevoked(id string) bool { return t.revoked.IsRevoked(id) }
+// the revocation list; the compare page shows it for tokens that failed
+// for another reason too.
+func (t *Tokens) IsRevoked(id string) bool { return t.revoked.isRevoked(id) }
 
 // Renew is middleware for rolling renewal, the JWT twin of a session's idle
-// timeout: when a request carries a valid JWT cookie with less than half
-// its life left, a token with a new jti replaces it. Renewal never reaches
-// past auth_time plus the session lifetime, so a busy user still logs in
-// again once per lifetime. The old token is left to expire on its own
-// rather than revoked, so requests already in flight with it still succeed;
-// logout revokes the whole login (its sid), old tokens included.
+// timeout: when the request's JWT cookie is valid with less than half its
+// life left, a token with a new jti replaces it, and the handlers after
+// see the new one in the Identity. Renewal never reaches past auth_time
+// plus the session lifetime, so a busy user still logs in again once per
+// lifetime. The old token is left to expire on its own rather than
+// revoked, so requests already in flight with it still succeed; logout
+// revokes the whole login (its sid), old tokens included.
 // Only GET and HEAD renew: an unsafe request such as logout must act on the
-// token the browser sent.
+// token the browser sent. Auth.Identify must run first.
 func (t *Tokens) Renew(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			next.ServeHTTP(w, r)
+		id, ok := IdentityFrom(r.Context())
+		if !ok {
+			t.fail(w, r, ErrNotIdentified)
 			return
 		}
-		if u, c, err := t.Current(r); err == nil {
-			now := t.now()
-			left := c.ExpiresAt.Sub(now)
-			end := c.AuthTime.Add(t.lifetime)
-			if left < t.ttl/2 && c.ExpiresAt.Before(end) {
-				raw, _, err := t.issue(u, c.AuthTime.Time, c.SessionID)
-				if err == nil {
-					t.setCookie(w, raw)
-					r = replaceCookie(r, t.cookie, raw)
-				}
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && t.due(id.JWT, id.At) {
+			// A failed signing leaves the current token in place; it is
+			// still valid, and the next request tries again.
+			if st, err := t.issue(id.JWT.User, id.JWT.Claims.AuthTime.Time, id.JWT.Claims.SessionID); err == nil {
+				t.setCookie(w, st.Raw)
+				id.JWT = st
+				r = r.WithContext(withIdentity(r.Context(), id))
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// replaceCookie returns a copy of r whose cookie name has value, so the
-// handler after Renew sees the token the browser will hold.
-func replaceCookie(r *http.Request, name, value string) *http.Request {
-	r2 := r.Clone(r.Context())
-	r2.Header.Del("Cookie")
-	for _, c := range r.Cookies() {
-		if c.Name == name {
-			continue
-		}
-		r2.AddCookie(c)
+// due reports whether st is a signed-in token with less than half its
+// life left that renewal may still extend.
+func (t *Tokens) due(st TokenState, now time.Time) bool {
+	if !st.SignedIn() {
+		return false
 	}
-	r2.AddCookie(&http.Cookie{Name: name, Value: value})
-	return r2
+	c := st.Claims
+	return c.ExpiresAt.Sub(now) < t.ttl/2 && c.ExpiresAt.Before(c.AuthTime.Add(t.lifetime))
 }
 
-// Require lets a request through only with a valid JWT cookie, putting the
-// user in its context (see UserFrom); otherwise it calls deny.
+// Require lets a request through only with a valid JWT cookie; otherwise
+// it calls deny with the reason. It reads the Identity, so Auth.Identify
+// must run first.
 func (t *Tokens) Require(deny func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, _, err := t.Current(r)
-			if err != nil {
-				deny(w, r, err)
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
-		})
-	}
+	return require(t.fail, deny, func(id Identity) error { return id.JWT.Err })
 }
 
 // setCookie sets the JWT cookie. Like the session cookie it carries no

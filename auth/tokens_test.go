@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authlab/authlab/auth/authtest"
 )
 
 const (
@@ -23,52 +25,17 @@ const (
 	testLifetime = 24 * time.Hour
 )
 
-var testKey = []byte("0123456789abcdef0123456789abcdef") // 32 bytes
-
-type tokenFixture struct {
-	clock     *fakeClock
-	tokens    *Tokens
-	revoked   *Revocations
-	revStore  *memRevocations
-	userStore *memUsers
-	alice     User
-}
-
-func newTokenFixture(t *testing.T, cfg TokenConfig) *tokenFixture {
+// newTokenFixture is newFixture with the token TTL and lifetime these
+// tests are written for, unless opts sets its own.
+func newTokenFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
-	f := &tokenFixture{clock: newFakeClock(), revStore: newMemRevocations()}
-	var users *Users
-	users, f.userStore, f.alice = newTestUsers(t)
-	var err error
-	f.revoked, err = LoadRevocations(context.Background(), f.revStore, f.clock.Now)
-	if err != nil {
-		t.Fatal(err)
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = testTTL
 	}
-	if cfg.Key == nil {
-		cfg.Key = testKey
+	if opts.Lifetime == 0 {
+		opts.Lifetime = testLifetime
 	}
-	if cfg.TTL == 0 {
-		cfg.TTL = testTTL
-	}
-	if cfg.Lifetime == 0 {
-		cfg.Lifetime = testLifetime
-	}
-	cfg.Clock = f.clock.Now
-	f.tokens, err = NewTokens(cfg, users, f.revoked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// issue signs a token for alice, who logged in at authTime.
-func (f *tokenFixture) issue(t *testing.T, authTime time.Time) (string, *Claims) {
-	t.Helper()
-	raw, c, err := f.tokens.Issue(f.alice, authTime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw, c
+	return newFixture(t, opts)
 }
 
 // claimsAt are the claims of a valid token for user 1 issued at now.
@@ -77,8 +44,8 @@ func claimsAt(now time.Time) jwt.MapClaims {
 		"sub":       "1",
 		"iat":       now.Unix(),
 		"exp":       now.Add(testTTL).Unix(),
-		"iss":       Issuer,
-		"aud":       Issuer,
+		"iss":       DefaultIssuer,
+		"aud":       DefaultIssuer,
 		"jti":       "forged-jti",
 		"sid":       "forged-sid",
 		"auth_time": now.Unix(),
@@ -111,9 +78,9 @@ func forge(t *testing.T, header, payload any, key []byte) string {
 	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// with returns a copy of claimsAt(t0) changed by set; a nil value deletes.
+// with returns a copy of claimsAt(authtest.Start) changed by set; a nil value deletes.
 func with(set map[string]any) jwt.MapClaims {
-	c := claimsAt(t0)
+	c := claimsAt(authtest.Start)
 	for k, v := range set {
 		if v == nil {
 			delete(c, k)
@@ -137,48 +104,19 @@ func decodeSegment(t *testing.T, seg string) map[string]any {
 	return m
 }
 
-func TestNewTokensRefuses(t *testing.T) {
-	users, _, _ := newTestUsers(t)
-	rv, err := LoadRevocations(context.Background(), newMemRevocations(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		cfg     TokenConfig
-		wantErr bool
-	}{
-		{"no key", TokenConfig{TTL: testTTL, Lifetime: testLifetime}, true},
-		{"31-byte key", TokenConfig{Key: testKey[:31], TTL: testTTL, Lifetime: testLifetime}, true},
-		{"32-byte key", TokenConfig{Key: testKey, TTL: testTTL, Lifetime: testLifetime}, false},
-		{"64-byte key", TokenConfig{Key: append(slices.Clone(testKey), testKey...), TTL: testTTL, Lifetime: testLifetime}, false},
-		{"zero TTL", TokenConfig{Key: testKey, Lifetime: testLifetime}, true},
-		{"negative lifetime", TokenConfig{Key: testKey, TTL: testTTL, Lifetime: -time.Hour}, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tok, err := NewTokens(tc.cfg, users, rv)
-			if tc.wantErr {
-				if err == nil || tok != nil {
-					t.Fatalf("NewTokens = %v, %v; want nil and an error", tok, err)
-				}
-				return
-			}
-			if err != nil || tok == nil {
-				t.Fatalf("NewTokens: %v", err)
-			}
-		})
-	}
-}
-
 func TestIssueVerifyRoundTrip(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	authTime := t0.Add(-time.Hour)
+	f := newTokenFixture(t, Options{})
+	f.clock.Advance(time.Hour) // so that iat is not the clock's starting point
+	now := f.clock.Now()
 	u := User{ID: 42, Username: "bob"}
-	raw, issued, err := f.tokens.Issue(u, authTime)
+	st, err := f.a.Tokens.Issue(u)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !st.SignedIn() || st.User != u || st.Claims == nil {
+		t.Fatalf("Issue = %+v, want a signed-in state for %+v with claims", st, u)
+	}
+	raw := st.Raw
 
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
@@ -197,7 +135,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		t.Errorf("sub = %#v, want the decimal string \"42\"", payload["sub"])
 	}
 
-	c, err := f.tokens.Verify(raw)
+	c, err := f.a.Tokens.Verify(raw)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -206,13 +144,15 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		got, want any
 	}{
 		{"sub", c.Subject, "42"},
-		{"UserID", c.UserID(), int64(42)},
+		{"userID", c.userID(), int64(42)},
 		{"iss", c.Issuer, "authlab"},
 		{"aud", []string(c.Audience), []string{"authlab"}},
-		{"iat", c.IssuedAt.Time, t0},
-		{"exp", c.ExpiresAt.Time, t0.Add(testTTL)},
-		{"auth_time", c.AuthTime.Time, authTime},
-		{"jti", c.ID, issued.ID},
+		{"iat", c.IssuedAt.Time, now},
+		{"exp", c.ExpiresAt.Time, now.Add(testTTL)},
+		// Issue starts a login: the user typed their password now.
+		{"auth_time", c.AuthTime.Time, now},
+		{"jti", c.ID, st.Claims.ID},
+		{"sid", c.SessionID, st.Claims.SessionID},
 	}
 	for _, ck := range checks {
 		t.Run(ck.name, func(t *testing.T) {
@@ -232,41 +172,48 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if f.tokens.TTL() != testTTL || f.tokens.Lifetime() != testLifetime {
-		t.Errorf("TTL, Lifetime = %v, %v; want %v, %v", f.tokens.TTL(), f.tokens.Lifetime(), testTTL, testLifetime)
+	if s := f.a.Settings(); s.TokenTTL != testTTL || s.Lifetime != testLifetime {
+		t.Errorf("Settings TokenTTL, Lifetime = %v, %v; want %v, %v", s.TokenTTL, s.Lifetime, testTTL, testLifetime)
 	}
-	if len(c.ID) < 16 {
-		t.Errorf("jti %q is too short to be unguessable", c.ID)
+	if len(c.ID) < 16 || len(c.SessionID) < 16 {
+		t.Errorf("jti %q or sid %q is too short to be unguessable", c.ID, c.SessionID)
 	}
 }
 
-func TestIssueFreshJTI(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
+// Every Issue starts a new login: a fresh jti and a fresh sid, so that
+// logging out of one login never revokes another.
+func TestIssueFreshJTIAndSID(t *testing.T) {
+	f := newTokenFixture(t, Options{})
 	seen := map[string]bool{}
 	for range 100 {
-		_, c := f.issue(t, t0)
-		if seen[c.ID] {
-			t.Fatalf("jti %q issued twice", c.ID)
+		st, err := f.a.Tokens.Issue(f.alice)
+		if err != nil {
+			t.Fatal(err)
 		}
-		seen[c.ID] = true
+		for _, id := range []string{st.Claims.ID, st.Claims.SessionID} {
+			if seen[id] {
+				t.Fatalf("jti or sid %q issued twice", id)
+			}
+			seen[id] = true
+		}
 	}
 }
 
 func TestIssueCapsExpAtAuthTimePlusLifetime(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
+	f := newTokenFixture(t, Options{})
 	tests := []struct {
 		name     string
 		authTime time.Time
 		wantExp  time.Time
 	}{
-		{"fresh login", t0, t0.Add(testTTL)},
-		{"lifetime ends after ttl", t0.Add(-testLifetime + testTTL + time.Second), t0.Add(testTTL)},
-		{"lifetime ends within ttl", t0.Add(-testLifetime + 5*time.Minute), t0.Add(5 * time.Minute)},
-		{"lifetime ends now", t0.Add(-testLifetime), t0},
+		{"fresh login", authtest.Start, authtest.Start.Add(testTTL)},
+		{"lifetime ends after ttl", authtest.Start.Add(-testLifetime + testTTL + time.Second), authtest.Start.Add(testTTL)},
+		{"lifetime ends within ttl", authtest.Start.Add(-testLifetime + 5*time.Minute), authtest.Start.Add(5 * time.Minute)},
+		{"lifetime ends now", authtest.Start.Add(-testLifetime), authtest.Start},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, c := f.issue(t, tc.authTime)
+			c := f.issue(t, tc.authTime).Claims
 			if !c.ExpiresAt.Time.Equal(tc.wantExp) {
 				t.Fatalf("exp = %v, want %v", c.ExpiresAt.Time, tc.wantExp)
 			}
@@ -276,9 +223,9 @@ func TestIssueCapsExpAtAuthTimePlusLifetime(t *testing.T) {
 
 // Each way a token can be wrong, and the Reason it must be refused with.
 func TestVerifyRefusesForgedTokens(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
+	f := newTokenFixture(t, Options{})
 	otherKey := []byte("ffffffffffffffffffffffffffffffff")
-	valid, _ := f.issue(t, t0)
+	valid := f.issue(t, authtest.Start).Raw
 	parts := strings.Split(valid, ".")
 
 	// Alice's token with its payload changed to name user 2.
@@ -287,10 +234,11 @@ func TestVerifyRefusesForgedTokens(t *testing.T) {
 	pb, _ := json.Marshal(payload)
 	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString(pb) + "." + parts[2]
 
-	noneToken := signWith(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claimsAt(t0))
+	noneToken := signWith(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claimsAt(authtest.Start))
 
-	revokedRaw, revokedClaims := f.issue(t, t0)
-	if err := f.tokens.RevokeClaims(context.Background(), revokedClaims); err != nil {
+	revoked := f.issue(t, authtest.Start)
+	revokedRaw := revoked.Raw
+	if err := f.a.Tokens.Revoke(context.Background(), revoked.Claims); err != nil {
 		t.Fatal(err)
 	}
 
@@ -301,31 +249,31 @@ func TestVerifyRefusesForgedTokens(t *testing.T) {
 		want Reason
 	}{
 		{"valid (control)", valid, ""},
-		{"forged with the right key (control)", signWith(t, jwt.SigningMethodHS256, testKey, claimsAt(t0)), ""},
+		{"forged with the right key (control)", signWith(t, jwt.SigningMethodHS256, testKey, claimsAt(authtest.Start)), ""},
 
 		{"alg none", noneToken, ReasonBadSignature},
 		{"alg none, signature stripped from a real token", forgeHeader(t, map[string]any{"alg": "none"}, parts[1], ""), ReasonBadSignature},
-		{"alg None", forge(t, map[string]any{"alg": "None"}, claimsAt(t0), testKey), ReasonBadSignature},
-		{"HS384 with the right key", signWith(t, jwt.SigningMethodHS384, testKey, claimsAt(t0)), ReasonBadSignature},
-		{"HS512 with the right key", signWith(t, jwt.SigningMethodHS512, testKey, claimsAt(t0)), ReasonBadSignature},
-		{"RS256 header, HMAC signature", forge(t, map[string]any{"alg": "RS256"}, claimsAt(t0), testKey), ReasonBadSignature},
-		{"wrong key", signWith(t, jwt.SigningMethodHS256, otherKey, claimsAt(t0)), ReasonBadSignature},
+		{"alg None", forge(t, map[string]any{"alg": "None"}, claimsAt(authtest.Start), testKey), ReasonBadSignature},
+		{"HS384 with the right key", signWith(t, jwt.SigningMethodHS384, testKey, claimsAt(authtest.Start)), ReasonBadSignature},
+		{"HS512 with the right key", signWith(t, jwt.SigningMethodHS512, testKey, claimsAt(authtest.Start)), ReasonBadSignature},
+		{"RS256 header, HMAC signature", forge(t, map[string]any{"alg": "RS256"}, claimsAt(authtest.Start), testKey), ReasonBadSignature},
+		{"wrong key", signWith(t, jwt.SigningMethodHS256, otherKey, claimsAt(authtest.Start)), ReasonBadSignature},
 		{"tampered payload", tampered, ReasonBadSignature},
 		{"signature removed", parts[0] + "." + parts[1] + ".", ReasonBadSignature},
 		{"signature of another token", parts[0] + "." + parts[1] + "." + strings.Split(revokedRaw, ".")[2], ReasonBadSignature},
 
 		{"missing exp", forge(t, hs256, with(map[string]any{"exp": nil}), testKey), ReasonMalformed},
 		{"exp not a number", forge(t, hs256, with(map[string]any{"exp": "tomorrow"}), testKey), ReasonMalformed},
-		{"exp 10s ago, within leeway", forge(t, hs256, with(map[string]any{"exp": t0.Add(-10 * time.Second).Unix()}), testKey), ""},
-		{"exp 29s ago, within leeway", forge(t, hs256, with(map[string]any{"exp": t0.Add(-29 * time.Second).Unix()}), testKey), ""},
-		{"exp 30s ago, leeway used up", forge(t, hs256, with(map[string]any{"exp": t0.Add(-30 * time.Second).Unix()}), testKey), ReasonExpired},
-		{"exp an hour ago", forge(t, hs256, with(map[string]any{"exp": t0.Add(-time.Hour).Unix()}), testKey), ReasonExpired},
-		{"nbf in 10s, within leeway", forge(t, hs256, with(map[string]any{"nbf": t0.Add(10 * time.Second).Unix()}), testKey), ""},
-		{"nbf in 31s", forge(t, hs256, with(map[string]any{"nbf": t0.Add(31 * time.Second).Unix()}), testKey), ReasonNotYetValid},
-		{"nbf in an hour", forge(t, hs256, with(map[string]any{"nbf": t0.Add(time.Hour).Unix()}), testKey), ReasonNotYetValid},
-		{"iat in 10s, within leeway", forge(t, hs256, with(map[string]any{"iat": t0.Add(10 * time.Second).Unix()}), testKey), ""},
-		{"iat in 31s", forge(t, hs256, with(map[string]any{"iat": t0.Add(31 * time.Second).Unix()}), testKey), ReasonNotYetValid},
-		{"iat in an hour", forge(t, hs256, with(map[string]any{"iat": t0.Add(time.Hour).Unix()}), testKey), ReasonNotYetValid},
+		{"exp 10s ago, within leeway", forge(t, hs256, with(map[string]any{"exp": authtest.Start.Add(-10 * time.Second).Unix()}), testKey), ""},
+		{"exp 29s ago, within leeway", forge(t, hs256, with(map[string]any{"exp": authtest.Start.Add(-29 * time.Second).Unix()}), testKey), ""},
+		{"exp 30s ago, leeway used up", forge(t, hs256, with(map[string]any{"exp": authtest.Start.Add(-30 * time.Second).Unix()}), testKey), ReasonExpired},
+		{"exp an hour ago", forge(t, hs256, with(map[string]any{"exp": authtest.Start.Add(-time.Hour).Unix()}), testKey), ReasonExpired},
+		{"nbf in 10s, within leeway", forge(t, hs256, with(map[string]any{"nbf": authtest.Start.Add(10 * time.Second).Unix()}), testKey), ""},
+		{"nbf in 31s", forge(t, hs256, with(map[string]any{"nbf": authtest.Start.Add(31 * time.Second).Unix()}), testKey), ReasonNotYetValid},
+		{"nbf in an hour", forge(t, hs256, with(map[string]any{"nbf": authtest.Start.Add(time.Hour).Unix()}), testKey), ReasonNotYetValid},
+		{"iat in 10s, within leeway", forge(t, hs256, with(map[string]any{"iat": authtest.Start.Add(10 * time.Second).Unix()}), testKey), ""},
+		{"iat in 31s", forge(t, hs256, with(map[string]any{"iat": authtest.Start.Add(31 * time.Second).Unix()}), testKey), ReasonNotYetValid},
+		{"iat in an hour", forge(t, hs256, with(map[string]any{"iat": authtest.Start.Add(time.Hour).Unix()}), testKey), ReasonNotYetValid},
 		{"missing iat", forge(t, hs256, with(map[string]any{"iat": nil}), testKey), ReasonMalformed},
 		{"wrong iss", forge(t, hs256, with(map[string]any{"iss": "evil"}), testKey), ReasonMalformed},
 		{"missing iss", forge(t, hs256, with(map[string]any{"iss": nil}), testKey), ReasonMalformed},
@@ -351,10 +299,11 @@ func TestVerifyRefusesForgedTokens(t *testing.T) {
 		{"padded base64", parts[0] + "=." + parts[1] + "." + parts[2], ReasonMalformed},
 
 		{"revoked jti", revokedRaw, ReasonRevoked},
+		{"new jti in a revoked login", forge(t, hs256, with(map[string]any{"jti": "fresh", "sid": revoked.Claims.SessionID}), testKey), ReasonRevoked},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := f.tokens.Verify(tc.raw)
+			c, err := f.a.Tokens.Verify(tc.raw)
 			if got := ReasonFor(err); got != tc.want {
 				t.Fatalf("Verify: ReasonFor(%v) = %q, want %q", err, got, tc.want)
 			}
@@ -380,8 +329,8 @@ func forgeHeader(t *testing.T, header any, payloadSeg, sig string) string {
 }
 
 func TestVerifyFollowsTheClock(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	raw, _ := f.issue(t, t0)
+	f := newTokenFixture(t, Options{})
+	raw := f.issue(t, authtest.Start).Raw
 	steps := []struct {
 		name    string
 		advance time.Duration
@@ -394,7 +343,7 @@ func TestVerifyFollowsTheClock(t *testing.T) {
 	}
 	for _, s := range steps {
 		f.clock.Advance(s.advance)
-		if _, err := f.tokens.Verify(raw); ReasonFor(err) != s.want {
+		if _, err := f.a.Tokens.Verify(raw); ReasonFor(err) != s.want {
 			t.Fatalf("%s: Verify err = %v, want reason %q", s.name, err, s.want)
 		}
 	}
@@ -403,8 +352,8 @@ func TestVerifyFollowsTheClock(t *testing.T) {
 // A short-lived token gets a tenth of its TTL as leeway, not the full 30 s.
 func TestVerifyLeewayScalesWithShortTTL(t *testing.T) {
 	const ttl = time.Minute // leeway 6 s
-	f := newTokenFixture(t, TokenConfig{TTL: ttl})
-	raw, _ := f.issue(t, t0)
+	f := newTokenFixture(t, Options{TokenTTL: ttl})
+	raw := f.issue(t, authtest.Start).Raw
 	steps := []struct {
 		at   time.Duration
 		want Reason
@@ -414,23 +363,25 @@ func TestVerifyLeewayScalesWithShortTTL(t *testing.T) {
 		{ttl + 20*time.Second, ReasonExpired},
 	}
 	for _, s := range steps {
-		f.clock.Set(t0.Add(s.at))
-		if _, err := f.tokens.Verify(raw); ReasonFor(err) != s.want {
+		f.clock.Set(authtest.Start.Add(s.at))
+		if _, err := f.a.Tokens.Verify(raw); ReasonFor(err) != s.want {
 			t.Fatalf("at issue + %v: Verify err = %v, want reason %q", s.at, err, s.want)
 		}
 	}
-	f.clock.Set(t0)
+	f.clock.Set(authtest.Start)
 	future := forge(t, map[string]any{"alg": "HS256", "typ": "JWT"},
-		with(map[string]any{"iat": t0.Add(7 * time.Second).Unix(), "exp": t0.Add(ttl).Unix()}), testKey)
-	if _, err := f.tokens.Verify(future); ReasonFor(err) != ReasonNotYetValid {
+		with(map[string]any{"iat": authtest.Start.Add(7 * time.Second).Unix(), "exp": authtest.Start.Add(ttl).Unix()}), testKey)
+	if _, err := f.a.Tokens.Verify(future); ReasonFor(err) != ReasonNotYetValid {
 		t.Fatalf("iat 7 s ahead with a 6 s leeway: err = %v, want not_yet_valid", err)
 	}
 }
 
-func TestCurrentAndBearer(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	raw, _ := f.issue(t, t0)
-	ghostRaw, _, err := f.tokens.Issue(User{ID: 999}, t0)
+// TestTokenIdentity is what Identify makes of a JWT in the cookie and in
+// the Authorization header.
+func TestTokenIdentity(t *testing.T) {
+	f := newTokenFixture(t, Options{})
+	raw := f.issue(t, authtest.Start).Raw
+	ghost, err := f.a.Tokens.Issue(User{ID: 999})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +397,7 @@ func TestCurrentAndBearer(t *testing.T) {
 			{"empty cookie", &http.Cookie{Name: "authlab_token", Value: ""}, ReasonMissing},
 			{"other cookie name", &http.Cookie{Name: "__Host-authlab_token", Value: raw}, ReasonMissing},
 			{"garbage", &http.Cookie{Name: "authlab_token", Value: "garbage"}, ReasonMalformed},
-			{"unknown user", &http.Cookie{Name: "authlab_token", Value: ghostRaw}, ReasonUnknownUser},
+			{"unknown user", &http.Cookie{Name: "authlab_token", Value: ghost.Raw}, ReasonUnknownUser},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -454,12 +405,16 @@ func TestCurrentAndBearer(t *testing.T) {
 				if tc.cookie != nil {
 					r.AddCookie(tc.cookie)
 				}
-				u, _, err := f.tokens.Current(r)
-				if got := ReasonFor(err); got != tc.want {
-					t.Fatalf("Current: reason %q (%v), want %q", got, err, tc.want)
+				var id Identity
+				f.serve(r, func(_ http.ResponseWriter, r *http.Request) { id, _ = IdentityFrom(r.Context()) })
+				if got := ReasonFor(id.JWT.Err); got != tc.want {
+					t.Fatalf("JWT: reason %q (%v), want %q", got, id.JWT.Err, tc.want)
 				}
-				if tc.want == "" && u.ID != f.alice.ID {
-					t.Fatalf("Current user = %+v, want alice", u)
+				if tc.want == "" && (id.JWT.User.ID != f.alice.ID || id.JWT.Claims == nil || id.JWT.Raw != raw) {
+					t.Fatalf("JWT = %+v, want alice with claims and the raw token", id.JWT)
+				}
+				if id.Bearer.Err != ErrNoCredentials {
+					t.Errorf("a cookie counted as a Bearer header: %v", id.Bearer.Err)
 				}
 			})
 		}
@@ -482,20 +437,19 @@ func TestCurrentAndBearer(t *testing.T) {
 			{"scheme and space only", "Bearer ", ReasonMalformed},
 			{"scheme and spaces only", "Bearer    ", ReasonMalformed},
 			{"garbage token", "Bearer garbage", ReasonMalformed},
-			{"unknown user", "Bearer " + ghostRaw, ReasonUnknownUser},
+			{"unknown user", "Bearer " + ghost.Raw, ReasonUnknownUser},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				r := httptest.NewRequest(http.MethodGet, "/api/auth", nil)
-				if tc.header != "" {
-					r.Header.Set("Authorization", tc.header)
+				id := f.identify(t, creds{bearer: tc.header})
+				if got := ReasonFor(id.Bearer.Err); got != tc.want {
+					t.Fatalf("Bearer(%q): reason %q (%v), want %q", tc.header, got, id.Bearer.Err, tc.want)
 				}
-				u, c, err := f.tokens.Bearer(r)
-				if got := ReasonFor(err); got != tc.want {
-					t.Fatalf("Bearer(%q): reason %q (%v), want %q", tc.header, got, err, tc.want)
+				if tc.want == "" && (id.Bearer.User.ID != f.alice.ID || id.Bearer.Claims == nil) {
+					t.Fatalf("Bearer = %+v; want alice with claims", id.Bearer)
 				}
-				if tc.want == "" && (u.ID != f.alice.ID || c == nil) {
-					t.Fatalf("Bearer user = %+v, claims %v; want alice", u, c)
+				if id.JWT.Err != ErrNoCredentials {
+					t.Errorf("a Bearer header counted as the JWT cookie: %v", id.JWT.Err)
 				}
 			})
 		}
@@ -503,13 +457,31 @@ func TestCurrentAndBearer(t *testing.T) {
 
 	t.Run("never from the query string", func(t *testing.T) {
 		r := httptest.NewRequest(http.MethodGet, "/?token="+raw+"&access_token="+raw+"&jwt="+raw+"&authlab_token="+raw, nil)
-		if _, _, err := f.tokens.Current(r); !errors.Is(err, ErrNoCredentials) {
-			t.Errorf("Current read a token from the query: err = %v", err)
+		var id Identity
+		f.serve(r, func(_ http.ResponseWriter, r *http.Request) { id, _ = IdentityFrom(r.Context()) })
+		if !errors.Is(id.JWT.Err, ErrNoCredentials) {
+			t.Errorf("the JWT cookie was read from the query: err = %v", id.JWT.Err)
 		}
-		if _, _, err := f.tokens.Bearer(r); !errors.Is(err, ErrNoCredentials) {
-			t.Errorf("Bearer read a token from the query: err = %v", err)
+		if !errors.Is(id.Bearer.Err, ErrNoCredentials) {
+			t.Errorf("a Bearer token was read from the query: err = %v", id.Bearer.Err)
 		}
 	})
+}
+
+// logoutHandler logs the JWT out as an app does: with the state Identify
+// found for the cookie.
+func logoutHandler(t *testing.T, f *fixture) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, _ := IdentityFrom(r.Context())
+		st, err := f.a.Tokens.Logout(r.Context(), w, id.JWT)
+		if err != nil {
+			t.Errorf("Logout: %v", err)
+			return
+		}
+		if st.SignedIn() || ReasonFor(st.Err) != ReasonMissing {
+			t.Errorf("Logout returned %+v, want a state with no token", st)
+		}
+	}
 }
 
 func TestTokenCookieAttributes(t *testing.T) {
@@ -519,12 +491,12 @@ func TestTokenCookieAttributes(t *testing.T) {
 			name = "__Host-authlab_token"
 		}
 		t.Run(name, func(t *testing.T) {
-			f := newTokenFixture(t, TokenConfig{Secure: secure})
-			if got := f.tokens.CookieName(); got != name {
-				t.Fatalf("CookieName = %q, want %q", got, name)
+			f := newTokenFixture(t, Options{Secure: secure})
+			if got := f.a.Settings().TokenCookie; got != name {
+				t.Fatalf("Settings().TokenCookie = %q, want %q", got, name)
 			}
 			rec := httptest.NewRecorder()
-			if err := f.tokens.Login(rec, f.alice); err != nil {
+			if _, err := f.a.Tokens.Login(rec, f.alice); err != nil {
 				t.Fatal(err)
 			}
 			set := onlyCookie(t, rec.Result())
@@ -532,66 +504,34 @@ func TestTokenCookieAttributes(t *testing.T) {
 			if set.MaxAge != 0 || !set.Expires.IsZero() {
 				t.Errorf("login cookie has MaxAge %d, Expires %v; want a browser-session cookie", set.MaxAge, set.Expires)
 			}
-			c, err := f.tokens.Verify(set.Value)
+			c, err := f.a.Tokens.Verify(set.Value)
 			if err != nil {
 				t.Fatalf("the cookie's token does not verify: %v", err)
 			}
-			if !c.AuthTime.Time.Equal(t0) {
-				t.Errorf("auth_time = %v, want login time %v", c.AuthTime.Time, t0)
+			if !c.AuthTime.Time.Equal(authtest.Start) {
+				t.Errorf("auth_time = %v, want login time %v", c.AuthTime.Time, authtest.Start)
 			}
 
 			// Logging out must clear the cookie with the same attributes, or
 			// the browser keeps the __Host- cookie.
-			r := httptest.NewRequest(http.MethodPost, "/jwt/logout", nil)
-			r.AddCookie(&http.Cookie{Name: name, Value: set.Value})
-			rec = httptest.NewRecorder()
-			if err := f.tokens.Logout(context.Background(), rec, r); err != nil {
-				t.Fatal(err)
-			}
+			rec = f.serve(f.request(http.MethodPost, "/jwt/logout", creds{jwt: set.Value}), logoutHandler(t, f))
 			cleared := onlyCookie(t, rec.Result())
 			assertCookieAttrs(t, cleared, name, secure)
 			if cleared.Value != "" || cleared.MaxAge >= 0 {
 				t.Errorf("logout cookie = %q, MaxAge %d; want it deleted", cleared.Value, cleared.MaxAge)
 			}
+			if _, err := f.a.Tokens.Verify(set.Value); !errors.Is(err, ErrTokenRevoked) {
+				t.Errorf("the logged-out cookie still verifies: %v", err)
+			}
 		})
 	}
 }
 
-func onlyCookie(t *testing.T, res *http.Response) *http.Cookie {
-	t.Helper()
-	cs := res.Cookies()
-	if len(cs) != 1 {
-		t.Fatalf("response sets %d cookies (%v), want 1", len(cs), res.Header.Values("Set-Cookie"))
-	}
-	return cs[0]
-}
-
-func assertCookieAttrs(t *testing.T, c *http.Cookie, name string, secure bool) {
-	t.Helper()
-	if c.Name != name {
-		t.Errorf("cookie name = %q, want %q", c.Name, name)
-	}
-	if !c.HttpOnly {
-		t.Error("cookie is not HttpOnly")
-	}
-	if c.SameSite != http.SameSiteLaxMode {
-		t.Errorf("SameSite = %v, want Lax", c.SameSite)
-	}
-	if c.Path != "/" {
-		t.Errorf("Path = %q, want /", c.Path)
-	}
-	if c.Secure != secure {
-		t.Errorf("Secure = %v, want %v", c.Secure, secure)
-	}
-	if c.Domain != "" {
-		t.Errorf("Domain = %q, want none (a __Host- cookie may not have one)", c.Domain)
-	}
-}
-
 func TestLogoutRevokes(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	raw, c := f.issue(t, t0)
-	other, _ := f.issue(t, t0)
+	f := newTokenFixture(t, Options{})
+	st := f.issue(t, authtest.Start)
+	raw, c := st.Raw, st.Claims
+	other := f.issue(t, authtest.Start).Raw
 
 	tests := []struct {
 		name   string
@@ -603,144 +543,143 @@ func TestLogoutRevokes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/jwt/logout", nil)
-			if tc.cookie != "" {
-				r.AddCookie(&http.Cookie{Name: f.tokens.CookieName(), Value: tc.cookie})
-			}
-			rec := httptest.NewRecorder()
-			if err := f.tokens.Logout(context.Background(), rec, r); err != nil {
-				t.Fatalf("Logout: %v", err)
-			}
+			rec := f.serve(f.request(http.MethodPost, "/jwt/logout", creds{jwt: tc.cookie}), logoutHandler(t, f))
 			if cl := onlyCookie(t, rec.Result()); cl.MaxAge >= 0 {
 				t.Fatalf("Logout did not clear the cookie: %+v", cl)
 			}
 		})
 	}
-	if _, err := f.tokens.Verify(raw); !errors.Is(err, ErrTokenRevoked) {
+	if _, err := f.a.Tokens.Verify(raw); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("Verify(logged-out token) err = %v, want ErrTokenRevoked", err)
 	}
-	if !f.tokens.IsRevoked(c.ID) || !f.revStore.has(c.ID) {
+	if !f.a.Tokens.IsRevoked(c.ID) || !f.revStore.has(c.ID) {
 		t.Fatal("the jti is not on the revocation list in memory and in the store")
 	}
-	if _, err := f.tokens.Verify(other); err != nil {
+	if _, err := f.a.Tokens.Verify(other); err != nil {
 		t.Fatalf("logging out one token revoked another: %v", err)
 	}
-	if !f.tokens.IsRevoked(c.SessionID) || !f.revStore.has(c.SessionID) {
+	if !f.a.Tokens.IsRevoked(c.SessionID) || !f.revStore.has(c.SessionID) {
 		t.Fatal("the login's sid is not on the revocation list in memory and in the store")
 	}
-	if n := f.revoked.Len(); n != 2 {
-		t.Fatalf("revocation list holds %d entries, want 2: the jti and the sid (garbage needs none)", n)
+	if n, m := inMemory(f.a.Tokens.revoked), f.revStore.len(); n != 2 || m != 2 {
+		t.Fatalf("revocation list holds %d entries in memory, %d in the store; want 2: the jti and the sid (garbage needs none)", n, m)
 	}
 }
 
 func TestTokensRequire(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	valid, _ := f.issue(t, t0)
-	revoked, rc := f.issue(t, t0)
-	if err := f.tokens.RevokeClaims(context.Background(), rc); err != nil {
+	f := newTokenFixture(t, Options{})
+	valid := f.issue(t, authtest.Start).Raw
+	revoked := f.issue(t, authtest.Start)
+	if err := f.a.Tokens.Revoke(context.Background(), revoked.Claims); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Set(t0.Add(-2 * time.Hour))
-	expired, _ := f.issue(t, t0.Add(-2*time.Hour))
-	f.clock.Set(t0)
+	f.clock.Set(authtest.Start.Add(-2 * time.Hour))
+	expired := f.issue(t, authtest.Start.Add(-2*time.Hour)).Raw
+	f.clock.Set(authtest.Start)
 
 	tests := []struct {
-		name   string
-		cookie string
-		want   Reason
+		name  string
+		creds creds
+		want  Reason
 	}{
-		{"valid", valid, ""},
-		{"none", "", ReasonMissing},
-		{"expired", expired, ReasonExpired},
-		{"revoked", revoked, ReasonRevoked},
+		{"valid", creds{jwt: valid}, ""},
+		{"none", creds{}, ReasonMissing},
+		{"expired", creds{jwt: expired}, ReasonExpired},
+		{"revoked", creds{jwt: revoked.Raw}, ReasonRevoked},
+		// Require guards the browser's cookie; an API client's header is
+		// for the handlers that read Identity.Bearer.
+		{"Bearer header only", creds{bearer: "Bearer " + valid}, ReasonMissing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var denied error
 			var reached bool
-			h := f.tokens.Require(func(w http.ResponseWriter, r *http.Request, err error) {
+			deny := func(w http.ResponseWriter, r *http.Request, err error) {
 				denied = err
 				w.WriteHeader(http.StatusUnauthorized)
-			})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				reached = true
-				if u, ok := UserFrom(r.Context()); !ok || u.ID != f.alice.ID {
-					t.Errorf("UserFrom = %+v, %v; want alice", u, ok)
-				}
-			}))
-			r := httptest.NewRequest(http.MethodGet, "/jwt/dashboard", nil)
-			if tc.cookie != "" {
-				r.AddCookie(&http.Cookie{Name: f.tokens.CookieName(), Value: tc.cookie})
 			}
-			h.ServeHTTP(httptest.NewRecorder(), r)
+			rec := f.serve(f.request(http.MethodGet, "/jwt/dashboard", tc.creds), func(w http.ResponseWriter, r *http.Request) {
+				reached = true
+				if id, ok := IdentityFrom(r.Context()); !ok || id.JWT.User.ID != f.alice.ID {
+					t.Errorf("IdentityFrom = %+v, %v; want alice's token", id.JWT, ok)
+				}
+			}, f.a.Tokens.Require(deny))
 			if tc.want == "" {
-				if !reached || denied != nil {
-					t.Fatalf("valid token: reached %v, denied %v", reached, denied)
+				if !reached || denied != nil || rec.Code != http.StatusOK {
+					t.Fatalf("valid token: reached %v, denied %v, status %d", reached, denied, rec.Code)
 				}
 				return
 			}
 			if reached {
 				t.Fatal("the protected handler ran")
 			}
-			if got := ReasonFor(denied); got != tc.want {
-				t.Fatalf("deny got %v (%q), want %q", denied, got, tc.want)
+			if got := ReasonFor(denied); got != tc.want || rec.Code != http.StatusUnauthorized {
+				t.Fatalf("deny got %v (%q), status %d; want %q, 401", denied, got, rec.Code, tc.want)
 			}
 		})
 	}
 }
 
-// renewRequest runs one request with cookie raw through Renew and reports
-// the cookie set, if any, and the token the handler saw.
-func renewRequest(t *testing.T, f *tokenFixture, method, raw string) (set *http.Cookie, seen string, extra string) {
+// renewed is what one request through Renew did.
+type renewed struct {
+	set    *http.Cookie // the JWT cookie Renew set, if any
+	seen   TokenState   // the JWT in the Identity the handler read
+	header string       // the JWT cookie in the request the handler got
+	theme  string       // another cookie of that request
+}
+
+// renewRequest runs one request with JWT cookie raw ("" for none) through
+// LoadAndSave, Identify and Renew.
+func renewRequest(t *testing.T, f *fixture, method, raw string) renewed {
 	t.Helper()
-	h := f.tokens.Renew(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, err := r.Cookie(f.tokens.CookieName()); err == nil {
-			seen = c.Value
+	var got renewed
+	r := f.request(method, "/jwt/dashboard", creds{jwt: raw})
+	r.AddCookie(&http.Cookie{Name: "theme", Value: "dark"})
+	rec := f.serve(r, func(w http.ResponseWriter, r *http.Request) {
+		id, _ := IdentityFrom(r.Context())
+		got.seen = id.JWT
+		if c, err := r.Cookie(f.a.Settings().TokenCookie); err == nil {
+			got.header = c.Value
 		}
 		if c, err := r.Cookie("theme"); err == nil {
-			extra = c.Value
+			got.theme = c.Value
 		}
-	}))
-	r := httptest.NewRequest(method, "/jwt/dashboard", nil)
-	r.AddCookie(&http.Cookie{Name: "theme", Value: "dark"})
-	if raw != "" {
-		r.AddCookie(&http.Cookie{Name: f.tokens.CookieName(), Value: raw})
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r)
+	}, f.a.Tokens.Renew)
 	switch cs := rec.Result().Cookies(); len(cs) {
 	case 0:
 	case 1:
-		set = cs[0]
+		got.set = cs[0]
 	default:
 		t.Fatalf("Renew set %d cookies", len(cs))
 	}
-	return set, seen, extra
+	return got
 }
 
 func TestRenew(t *testing.T) {
 	t.Run("more than half the TTL left", func(t *testing.T) {
-		f := newTokenFixture(t, TokenConfig{})
-		raw, _ := f.issue(t, t0)
+		f := newTokenFixture(t, Options{})
+		raw := f.issue(t, authtest.Start).Raw
 		f.clock.Advance(testTTL/2 - time.Second)
-		set, seen, _ := renewRequest(t, f, http.MethodGet, raw)
-		if set != nil {
-			t.Fatalf("renewed a token with more than half its life left: %v", set)
+		got := renewRequest(t, f, http.MethodGet, raw)
+		if got.set != nil {
+			t.Fatalf("renewed a token with more than half its life left: %v", got.set)
 		}
-		if seen != raw {
+		if got.seen.Raw != raw || !got.seen.SignedIn() {
 			t.Fatal("the handler did not see the request's token")
 		}
 	})
 
 	t.Run("less than half the TTL left", func(t *testing.T) {
-		f := newTokenFixture(t, TokenConfig{})
-		raw, old := f.issue(t, t0)
+		f := newTokenFixture(t, Options{})
+		st := f.issue(t, authtest.Start)
+		raw, old := st.Raw, st.Claims
 		f.clock.Advance(testTTL/2 + time.Second)
-		set, seen, extra := renewRequest(t, f, http.MethodGet, raw)
-		if set == nil {
+		got := renewRequest(t, f, http.MethodGet, raw)
+		if got.set == nil {
 			t.Fatal("no new cookie for a token past half its life")
 		}
-		assertCookieAttrs(t, set, "authlab_token", false)
-		c, err := f.tokens.Verify(set.Value)
+		assertCookieAttrs(t, got.set, "authlab_token", false)
+		c, err := f.a.Tokens.Verify(got.set.Value)
 		if err != nil {
 			t.Fatalf("renewed token does not verify: %v", err)
 		}
@@ -759,33 +698,34 @@ func TestRenew(t *testing.T) {
 		if c.Subject != old.Subject {
 			t.Errorf("renewal changed sub from %q to %q", old.Subject, c.Subject)
 		}
-		if seen != set.Value {
-			t.Error("the handler saw the old token, not the renewed one")
+		if got.seen.Raw != got.set.Value || got.seen.Claims.ID != c.ID || got.seen.User != f.alice {
+			t.Errorf("the handler's Identity holds %+v, not the renewed token", got.seen)
 		}
-		if extra != "dark" {
-			t.Errorf("the handler lost the request's other cookies: theme = %q", extra)
+		// The request itself is left as the browser sent it.
+		if got.header != raw || got.theme != "dark" {
+			t.Errorf("the request's cookies changed: token %q, theme %q", got.header, got.theme)
 		}
 	})
 
 	t.Run("HEAD renews too", func(t *testing.T) {
-		f := newTokenFixture(t, TokenConfig{})
-		raw, _ := f.issue(t, t0)
+		f := newTokenFixture(t, Options{})
+		raw := f.issue(t, authtest.Start).Raw
 		f.clock.Advance(testTTL/2 + time.Second)
-		if set, _, _ := renewRequest(t, f, http.MethodHead, raw); set == nil {
-			t.Fatal("HEAD did not renew")
+		if got := renewRequest(t, f, http.MethodHead, raw); got.set == nil || got.seen.Raw != got.set.Value {
+			t.Fatalf("HEAD did not renew: %+v", got)
 		}
 	})
 
 	for _, method := range []string{http.MethodPost, http.MethodDelete, http.MethodPut, http.MethodPatch} {
 		t.Run("not on "+method, func(t *testing.T) {
-			f := newTokenFixture(t, TokenConfig{})
-			raw, _ := f.issue(t, t0)
+			f := newTokenFixture(t, Options{})
+			raw := f.issue(t, authtest.Start).Raw
 			f.clock.Advance(testTTL/2 + time.Second)
-			set, seen, _ := renewRequest(t, f, method, raw)
-			if set != nil {
+			got := renewRequest(t, f, method, raw)
+			if got.set != nil {
 				t.Fatalf("%s renewed the token", method)
 			}
-			if seen != raw {
+			if got.seen.Raw != raw {
 				t.Fatalf("%s handler did not see the presented token", method)
 			}
 		})
@@ -793,33 +733,41 @@ func TestRenew(t *testing.T) {
 
 	refused := []struct {
 		name string
-		make func(t *testing.T, f *tokenFixture) string
+		make func(t *testing.T, f *fixture) string
 	}{
-		{"no cookie", func(*testing.T, *tokenFixture) string { return "" }},
-		{"garbage", func(*testing.T, *tokenFixture) string { return "garbage" }},
-		{"expired", func(t *testing.T, f *tokenFixture) string {
-			raw, _ := f.issue(t, t0)
-			f.clock.Advance(testTTL + MaxLeeway)
+		{"no cookie", func(*testing.T, *fixture) string { return "" }},
+		{"garbage", func(*testing.T, *fixture) string { return "garbage" }},
+		{"expired", func(t *testing.T, f *fixture) string {
+			raw := f.issue(t, authtest.Start).Raw
+			f.clock.Advance(testTTL + maxLeeway)
 			return raw
 		}},
-		{"revoked", func(t *testing.T, f *tokenFixture) string {
-			raw, c := f.issue(t, t0)
-			if err := f.tokens.RevokeClaims(context.Background(), c); err != nil {
+		{"revoked", func(t *testing.T, f *fixture) string {
+			st := f.issue(t, authtest.Start)
+			if err := f.a.Tokens.Revoke(context.Background(), st.Claims); err != nil {
 				t.Fatal(err)
 			}
 			f.clock.Advance(testTTL/2 + time.Second)
-			return raw
+			return st.Raw
 		}},
-		{"wrong key", func(t *testing.T, f *tokenFixture) string {
+		{"wrong key", func(t *testing.T, f *fixture) string {
 			f.clock.Advance(testTTL/2 + time.Second)
-			return signWith(t, jwt.SigningMethodHS256, []byte("ffffffffffffffffffffffffffffffff"), claimsAt(t0))
+			return signWith(t, jwt.SigningMethodHS256, []byte("ffffffffffffffffffffffffffffffff"), claimsAt(authtest.Start))
+		}},
+		{"unknown user", func(t *testing.T, f *fixture) string {
+			st, err := f.a.Tokens.Issue(User{ID: 999})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(testTTL/2 + time.Second)
+			return st.Raw
 		}},
 	}
 	for _, tc := range refused {
 		t.Run("never renews "+tc.name, func(t *testing.T) {
-			f := newTokenFixture(t, TokenConfig{})
+			f := newTokenFixture(t, Options{})
 			raw := tc.make(t, f)
-			if set, _, _ := renewRequest(t, f, http.MethodGet, raw); set != nil {
+			if got := renewRequest(t, f, http.MethodGet, raw); got.set != nil {
 				t.Fatalf("renewed a %s token", tc.name)
 			}
 		})
@@ -829,17 +777,17 @@ func TestRenew(t *testing.T) {
 // A busy user is renewed up to auth_time + lifetime and no further.
 func TestRenewStopsAtLifetime(t *testing.T) {
 	const lifetime = time.Hour
-	f := newTokenFixture(t, TokenConfig{Lifetime: lifetime})
-	end := t0.Add(lifetime)
-	f.clock.Set(t0.Add(40 * time.Minute))
-	raw, _ := f.issue(t, t0) // exp t0+55m
+	f := newTokenFixture(t, Options{Lifetime: lifetime})
+	end := authtest.Start.Add(lifetime)
+	f.clock.Set(authtest.Start.Add(40 * time.Minute))
+	raw := f.issue(t, authtest.Start).Raw // exp start+55m
 
-	f.clock.Set(t0.Add(50 * time.Minute)) // 5m left: renew, but only to end
-	set, _, _ := renewRequest(t, f, http.MethodGet, raw)
-	if set == nil {
+	f.clock.Set(authtest.Start.Add(50 * time.Minute)) // 5m left: renew, but only to end
+	got := renewRequest(t, f, http.MethodGet, raw)
+	if got.set == nil {
 		t.Fatal("no renewal with 5 of 15 minutes left and 10 minutes of lifetime")
 	}
-	c, err := f.tokens.Verify(set.Value)
+	c, err := f.a.Tokens.Verify(got.set.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -848,18 +796,18 @@ func TestRenewStopsAtLifetime(t *testing.T) {
 	}
 
 	for _, at := range []time.Duration{56 * time.Minute, 59 * time.Minute} {
-		f.clock.Set(t0.Add(at))
-		if again, _, _ := renewRequest(t, f, http.MethodGet, set.Value); again != nil {
-			c2, _ := f.tokens.Verify(again.Value)
+		f.clock.Set(authtest.Start.Add(at))
+		if again := renewRequest(t, f, http.MethodGet, got.set.Value); again.set != nil {
+			c2, _ := f.a.Tokens.Verify(again.set.Value)
 			t.Fatalf("at +%v renewed a token already ending at auth_time + lifetime; new exp %v", at, c2.ExpiresAt)
 		}
 	}
 
-	f.clock.Set(end.Add(MaxLeeway))
-	if _, err := f.tokens.Verify(set.Value); !errors.Is(err, ErrExpired) {
+	f.clock.Set(end.Add(maxLeeway))
+	if _, err := f.a.Tokens.Verify(got.set.Value); !errors.Is(err, ErrExpired) {
 		t.Fatalf("after auth_time + lifetime + leeway: err = %v, want ErrExpired", err)
 	}
-	if again, _, _ := renewRequest(t, f, http.MethodGet, set.Value); again != nil {
+	if again := renewRequest(t, f, http.MethodGet, got.set.Value); again.set != nil {
 		t.Fatal("renewed a token past the lifetime")
 	}
 }
@@ -868,18 +816,14 @@ func TestRenewStopsAtLifetime(t *testing.T) {
 // included. Logout must revoke the token the browser presented; if Renew
 // swapped in a fresh one first, the presented token would stay valid.
 func TestLogoutThroughRenewRevokesPresentedToken(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	raw, _ := f.issue(t, t0)
+	f := newTokenFixture(t, Options{})
+	raw := f.issue(t, authtest.Start).Raw
 	f.clock.Advance(testTTL/2 + time.Second)
-	h := f.tokens.Renew(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := f.tokens.Logout(r.Context(), w, r); err != nil {
-			t.Error(err)
-		}
-	}))
-	r := httptest.NewRequest(http.MethodPost, "/jwt/logout", nil)
-	r.AddCookie(&http.Cookie{Name: f.tokens.CookieName(), Value: raw})
-	h.ServeHTTP(httptest.NewRecorder(), r)
-	if _, err := f.tokens.Verify(raw); !errors.Is(err, ErrTokenRevoked) {
+	rec := f.serve(f.request(http.MethodPost, "/jwt/logout", creds{jwt: raw}), logoutHandler(t, f), f.a.Tokens.Renew)
+	if cl := onlyCookie(t, rec.Result()); cl.Value != "" || cl.MaxAge >= 0 {
+		t.Fatalf("logout through Renew set cookie %+v, want only the cleared one", cl)
+	}
+	if _, err := f.a.Tokens.Verify(raw); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("the token presented at logout still verifies: err = %v", err)
 	}
 }
@@ -888,26 +832,22 @@ func TestLogoutThroughRenewRevokesPresentedToken(t *testing.T) {
 // the renewed token is logged out, the older copy is refused and cannot
 // renew itself, although its own exp has not come.
 func TestLogoutRevokesTokensRenewedFromTheSameLogin(t *testing.T) {
-	f := newTokenFixture(t, TokenConfig{})
-	stolen, _ := f.issue(t, t0)
+	f := newTokenFixture(t, Options{})
+	stolen := f.issue(t, authtest.Start).Raw
 	f.clock.Advance(testTTL/2 + time.Second)
-	set, _, _ := renewRequest(t, f, http.MethodGet, stolen)
-	if set == nil {
+	got := renewRequest(t, f, http.MethodGet, stolen)
+	if got.set == nil {
 		t.Fatal("no renewal past half the TTL")
 	}
-	r := httptest.NewRequest(http.MethodPost, "/jwt/logout", nil)
-	r.AddCookie(&http.Cookie{Name: f.tokens.CookieName(), Value: set.Value})
-	if err := f.tokens.Logout(context.Background(), httptest.NewRecorder(), r); err != nil {
-		t.Fatalf("Logout: %v", err)
-	}
-	if _, err := f.tokens.Verify(stolen); !errors.Is(err, ErrTokenRevoked) {
+	f.serve(f.request(http.MethodPost, "/jwt/logout", creds{jwt: got.set.Value}), logoutHandler(t, f))
+	if _, err := f.a.Tokens.Verify(stolen); !errors.Is(err, ErrTokenRevoked) {
 		t.Fatalf("Verify(pre-renewal copy after logout) err = %v, want ErrTokenRevoked", err)
 	}
-	if again, _, _ := renewRequest(t, f, http.MethodGet, stolen); again != nil {
+	if again := renewRequest(t, f, http.MethodGet, stolen); again.set != nil {
 		t.Fatal("a pre-renewal copy renewed itself after logout")
 	}
-	other, _ := f.issue(t, f.clock.Now())
-	if _, err := f.tokens.Verify(other); err != nil {
+	other := f.issue(t, f.clock.Now()).Raw
+	if _, err := f.a.Tokens.Verify(other); err != nil {
 		t.Fatalf("logging out one login revoked another login's token: %v", err)
 	}
 }

@@ -55,14 +55,14 @@ type Users struct {
 	hasher *Hasher
 }
 
-// NewUsers returns Users over store, hashing with hasher.
-func NewUsers(store UserStore, hasher *Hasher) *Users {
+// newUsers returns Users over store, hashing with hasher.
+func newUsers(store UserStore, hasher *Hasher) *Users {
 	return &Users{store: store, hasher: hasher}
 }
 
-// Validate checks a new account's username and password against the rules
+// validate checks a new account's username and password against the rules
 // shown on the signup form.
-func Validate(username, password string) error {
+func validate(username, password string) error {
 	if !usernameRE.MatchString(username) {
 		return &ValidationError{Field: "username", Message: "Use 3 to 32 characters: lowercase letters, digits, _ . or -."}
 	}
@@ -74,7 +74,7 @@ func Validate(username, password string) error {
 
 // SignUp validates and creates an account.
 func (us *Users) SignUp(ctx context.Context, username, password string) (User, error) {
-	if err := Validate(username, password); err != nil {
+	if err := validate(username, password); err != nil {
 		return User{}, err
 	}
 	return us.create(ctx, username, password)
@@ -111,7 +111,7 @@ func (us *Users) create(ctx context.Context, username, password string) (User, e
 func (us *Users) Authenticate(ctx context.Context, username, password string) (User, error) {
 	u, hash, err := us.store.UserByName(ctx, username)
 	if errors.Is(err, ErrNoUser) {
-		if err := us.hasher.VerifyDummy(ctx, password); err != nil {
+		if err := us.hasher.verifyDummy(ctx, password); err != nil {
 			return User{}, err
 		}
 		return User{}, ErrInvalidCredentials
@@ -129,7 +129,6 @@ func (us *Users) Authenticate(ctx context.Context, username, password string) (U
 	return u, nil
 }
 
-// ByID returns the user with id, or ErrNoUser.
-func (us *Users) ByID(ctx context.Context, id int64) (User, error) {
+func (us *Users) byID(ctx context.Context, id int64) (User, error) {
 	return us.store.UserByID(ctx, id)
 }

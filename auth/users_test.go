@@ -42,16 +42,16 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Validate(tc.username, tc.password)
+			err := validate(tc.username, tc.password)
 			if tc.wantField == "" {
 				if err != nil {
-					t.Fatalf("Validate(%q, %q) = %v, want nil", tc.username, tc.password, err)
+					t.Fatalf("validate(%q, %q) = %v, want nil", tc.username, tc.password, err)
 				}
 				return
 			}
 			var ve *ValidationError
 			if !errors.As(err, &ve) {
-				t.Fatalf("Validate(%q, %q) = %v, want a *ValidationError", tc.username, tc.password, err)
+				t.Fatalf("validate(%q, %q) = %v, want a *ValidationError", tc.username, tc.password, err)
 			}
 			if ve.Field != tc.wantField {
 				t.Errorf("Field = %q, want %q", ve.Field, tc.wantField)
@@ -68,7 +68,8 @@ func TestValidate(t *testing.T) {
 
 func TestSignUpAndAuthenticate(t *testing.T) {
 	ctx := context.Background()
-	users, store, alice := newTestUsers(t)
+	f := newFixture(t, Options{})
+	users, store, alice := f.a.Users, f.users, f.alice
 	if alice.ID == 0 || alice.Username != "alice" {
 		t.Fatalf("SignUp returned %+v", alice)
 	}
@@ -106,20 +107,21 @@ func TestSignUpAndAuthenticate(t *testing.T) {
 		})
 	}
 
-	t.Run("ByID", func(t *testing.T) {
-		u, err := users.ByID(ctx, alice.ID)
+	t.Run("byID", func(t *testing.T) {
+		u, err := users.byID(ctx, alice.ID)
 		if err != nil || u.Username != "alice" {
-			t.Fatalf("ByID = %+v, %v", u, err)
+			t.Fatalf("byID = %+v, %v", u, err)
 		}
-		if _, err := users.ByID(ctx, alice.ID+100); !errors.Is(err, ErrNoUser) {
-			t.Fatalf("ByID(unknown) err = %v, want ErrNoUser", err)
+		if _, err := users.byID(ctx, alice.ID+100); !errors.Is(err, ErrNoUser) {
+			t.Fatalf("byID(unknown) err = %v, want ErrNoUser", err)
 		}
 	})
 }
 
 func TestSignUpRefuses(t *testing.T) {
 	ctx := context.Background()
-	users, store, _ := newTestUsers(t)
+	f := newFixture(t, Options{})
+	users, store := f.a.Users, f.users
 	tests := []struct {
 		name, username, password string
 		want                     func(error) bool
@@ -157,7 +159,7 @@ func TestSignUpRaceKeepsUsernameTaken(t *testing.T) {
 	if _, err := store.CreateUser(context.Background(), "alice", "x"); err != nil {
 		t.Fatal(err)
 	}
-	users := NewUsers(racingStore{store}, NewHasher(cheapParams, 1))
+	users := newUsers(racingStore{store}, NewHasher(cheapParams, 1))
 	if _, err := users.SignUp(context.Background(), "alice", "correct horse"); !errors.Is(err, ErrUsernameTaken) {
 		t.Fatalf("SignUp err = %v, want one wrapping ErrUsernameTaken", err)
 	}
@@ -166,8 +168,8 @@ func TestSignUpRaceKeepsUsernameTaken(t *testing.T) {
 func TestSeedBypassesRules(t *testing.T) {
 	ctx := context.Background()
 	store := newMemUsers()
-	users := NewUsers(store, NewHasher(cheapParams, 1))
-	if err := Validate("user1", "pass123"); err == nil {
+	users := newUsers(store, NewHasher(cheapParams, 1))
+	if err := validate("user1", "pass123"); err == nil {
 		t.Fatal("the demo password passes signup rules; this test proves nothing")
 	}
 	u, err := users.Seed(ctx, "user1", "pass123")
@@ -194,7 +196,7 @@ func TestSeedBypassesRules(t *testing.T) {
 func TestAuthenticateUnknownUserCostsAVerify(t *testing.T) {
 	store := newMemUsers()
 	hasher := NewHasher(cheapParams, 1)
-	users := NewUsers(store, hasher)
+	users := newUsers(store, hasher)
 	if _, err := users.SignUp(context.Background(), "alice", "correct horse"); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +224,7 @@ func (failingUsers) UserByName(context.Context, string) (User, string, error) {
 }
 
 func TestAuthenticateStoreErrorIsNotInvalidCredentials(t *testing.T) {
-	users := NewUsers(failingUsers{newMemUsers()}, NewHasher(cheapParams, 1))
+	users := newUsers(failingUsers{newMemUsers()}, NewHasher(cheapParams, 1))
 	_, err := users.Authenticate(context.Background(), "alice", "correct horse")
 	if !errors.Is(err, errStoreDown) || errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("Authenticate err = %v, want the store's error, not ErrInvalidCredentials", err)
@@ -237,7 +239,7 @@ func TestAuthenticateStoredHashMalformed(t *testing.T) {
 	if _, err := store.CreateUser(context.Background(), "alice", "plaintext"); err != nil {
 		t.Fatal(err)
 	}
-	users := NewUsers(store, NewHasher(cheapParams, 1))
+	users := newUsers(store, NewHasher(cheapParams, 1))
 	_, err := users.Authenticate(context.Background(), "alice", "plaintext")
 	if err == nil || err == ErrInvalidCredentials {
 		t.Fatalf("Authenticate against a non-PHC hash err = %v, want a server error", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/routes/web"
 )
 
 type apiLoginRequest struct {
@@ -21,21 +22,19 @@ type apiLoginResponse struct {
 	UserID  int64  `json:"userId"`
 }
 
-// apiLogin is the tutorial's login route: it answers with a JWT in the body
-// and starts a server session, whose cookie it sets.
-func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) {
+// decodeLogin reads POST /api/auth's body: JSON, or a form as the login
+// pages send. Usernames are normalised as the forms do.
+func decodeLogin(r *http.Request) (apiLoginRequest, error) {
 	var req apiLoginRequest
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/json":
 		dec := json.NewDecoder(r.Body)
 		if err := dec.Decode(&req); err != nil {
-			s.clientError(w, r, http.StatusBadRequest, "The body is not a JSON object with username and password.", err)
-			return
+			return req, web.BadRequest("The body is not a JSON object with username and password.", err)
 		}
 		if dec.More() {
-			s.clientError(w, r, http.StatusBadRequest, "The body must hold one JSON object.", nil)
-			return
+			return req, web.BadRequest("The body must hold one JSON object.", nil)
 		}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		// ParseForm leaves a multipart body unread, and PostFormValue
@@ -45,37 +44,40 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) {
 			parse = func() error { return r.ParseMultipartForm(MaxBodyBytes) }
 		}
 		if err := parse(); err != nil {
-			s.clientError(w, r, http.StatusBadRequest, "The form body could not be read.", err)
-			return
+			return req, web.BadRequest("The form body could not be read.", err)
 		}
 		req.Username, req.Password = credentials(r)
 	default:
-		s.clientError(w, r, http.StatusUnsupportedMediaType, "Send application/json or a form body.", nil)
-		return
+		return req, web.Status(http.StatusUnsupportedMediaType, "Send application/json or a form body.")
 	}
 	if req.Username == "" || req.Password == "" {
-		s.clientError(w, r, http.StatusBadRequest, "username and password are required.", nil)
-		return
+		return req, web.BadRequest("username and password are required.", nil)
 	}
-	u, err := s.Users.Authenticate(r.Context(), req.Username, req.Password)
+	return req, nil
+}
+
+// apiLogin is the tutorial's login route: it answers with a JWT in the body
+// and starts a server session, whose cookie it sets.
+func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) error {
+	req, err := decodeLogin(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.Auth.Users.Authenticate(r.Context(), req.Username, req.Password)
 	if errors.Is(err, auth.ErrInvalidCredentials) {
-		s.writeJSON(w, r, http.StatusUnauthorized, apiError{Error: "invalid username or password"})
-		return
+		return s.Web.JSON(w, http.StatusUnauthorized, web.APIError{Error: "invalid username or password"})
 	}
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
-	if err := s.Sessions.Login(r.Context(), u); err != nil {
-		s.serverError(w, r, err)
-		return
+	if _, err := s.sessions.Login(r.Context(), u); err != nil {
+		return err
 	}
-	token, _, err := s.Tokens.Issue(u, s.now())
+	token, err := s.tokens.Issue(u)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, apiLoginResponse{Token: token, Message: "Login successful", UserID: u.ID})
+	return s.Web.JSON(w, http.StatusOK, apiLoginResponse{Token: token.Raw, Message: "Login successful", UserID: u.ID})
 }
 
 // strategyStatus is one strategy's answer in GET /api/auth.
@@ -98,34 +100,36 @@ type apiStatusResponse struct {
 	} `json:"strategies"`
 }
 
-func statusOf(u auth.User, err error) strategyStatus {
+func statusOf(u auth.User, err error, expires time.Time) strategyStatus {
 	if err != nil {
 		return strategyStatus{Reason: string(auth.ReasonFor(err))}
 	}
-	return strategyStatus{Authenticated: true, UserID: u.ID, Username: u.Username}
+	return strategyStatus{Authenticated: true, UserID: u.ID, Username: u.Username, ExpiresAt: &expires}
 }
 
-// apiStatus answers who this request is, under each strategy. A Bearer
-// header, when present, is the JWT looked at; otherwise the JWT cookie.
-func (s *server) apiStatus(w http.ResponseWriter, r *http.Request) {
-	var resp apiStatusResponse
-	resp.Strategies.Session = statusOf(s.Sessions.Current(r))
-	if resp.Strategies.Session.Authenticated {
-		exp := s.Sessions.Record(r.Context()).IdleDeadline
-		resp.Strategies.Session.ExpiresAt = &exp
-	}
-
-	source, u, claims, err := "header", auth.User{}, (*auth.Claims)(nil), error(nil)
+// jwtPresented is the JWT GET /api/auth and DELETE /api/auth act on: the
+// Authorization header when the request has one, else the cookie.
+func jwtPresented(r *http.Request, id auth.Identity) (st auth.TokenState, source string) {
 	if r.Header.Get("Authorization") != "" {
-		u, claims, err = s.Tokens.Bearer(r)
-	} else {
-		source = "cookie"
-		u, claims, err = s.Tokens.Current(r)
+		return id.Bearer, "header"
 	}
-	resp.Strategies.JWT = statusOf(u, err)
-	if err == nil {
-		exp := claims.ExpiresAt.UTC()
-		resp.Strategies.JWT.Source, resp.Strategies.JWT.ExpiresAt = source, &exp
+	return id.JWT, "cookie"
+}
+
+// apiStatus answers who this request is, under each strategy.
+func (s *server) apiStatus(w http.ResponseWriter, r *http.Request) error {
+	id, _ := auth.IdentityFrom(r.Context())
+	var resp apiStatusResponse
+	resp.Strategies.Session = statusOf(id.Session.User, id.Session.Err, id.Session.Record.IdleDeadline)
+
+	tok, source := jwtPresented(r, id)
+	var exp time.Time
+	if tok.SignedIn() {
+		exp = tok.Claims.ExpiresAt.UTC()
+	}
+	resp.Strategies.JWT = statusOf(tok.User, tok.Err, exp)
+	if tok.SignedIn() {
+		resp.Strategies.JWT.Source = source
 	}
 
 	for _, st := range []strategyStatus{resp.Strategies.JWT, resp.Strategies.Session} {
@@ -134,25 +138,24 @@ func (s *server) apiStatus(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	s.writeJSON(w, r, http.StatusOK, resp)
+	return s.Web.JSON(w, http.StatusOK, resp)
 }
 
 // apiLogout ends both: it destroys the server session and revokes the
-// JWT presented, in the Authorization header or the cookie.
-func (s *server) apiLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Sessions.Logout(r.Context()); err != nil {
-		s.serverError(w, r, err)
-		return
+// JWTs presented, in the Authorization header and the cookie.
+func (s *server) apiLogout(w http.ResponseWriter, r *http.Request) error {
+	id, _ := auth.IdentityFrom(r.Context())
+	if _, err := s.sessions.Logout(r.Context()); err != nil {
+		return err
 	}
-	if _, claims, err := s.Tokens.Bearer(r); err == nil {
-		if err := s.Tokens.RevokeClaims(r.Context(), claims); err != nil {
-			s.serverError(w, r, err)
-			return
+	if id.Bearer.Claims != nil {
+		if err := s.tokens.Revoke(r.Context(), id.Bearer.Claims); err != nil {
+			return err
 		}
 	}
-	if err := s.Tokens.Logout(r.Context(), w, r); err != nil {
-		s.serverError(w, r, err)
-		return
+	if _, err := s.tokens.Logout(r.Context(), w, id.JWT); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

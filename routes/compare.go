@@ -3,35 +3,37 @@ package routes
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/routes/web"
 	"github.com/authlab/authlab/views"
 )
 
-func (s *server) compare(w http.ResponseWriter, r *http.Request) {
+// compare shows both strategies' panels, the one named by ?strategy= first.
+func (s *server) compare(w http.ResponseWriter, r *http.Request) error {
 	front := r.URL.Query().Get("strategy")
-	if front != "" && front != views.SessionStrategy.Key && front != views.JWTStrategy.Key {
-		s.clientError(w, r, http.StatusBadRequest, `The strategy to bring to the front must be "session" or "jwt".`, nil)
-		return
+	if front != "" && front != s.session.view.Key && front != s.jwt.view.Key {
+		return web.BadRequest(`The strategy to bring to the front must be "session" or "jwt".`, nil)
 	}
-	session, jwt := s.sessionPanel(r), s.jwtPanel(r)
-	panels := []views.Panel{session, jwt}
-	if front == views.JWTStrategy.Key {
-		panels = []views.Panel{jwt, session}
+	id, _ := auth.IdentityFrom(r.Context())
+	panels := []views.Panel{s.sessionPanel(id), s.jwtPanel(id)}
+	if front == s.jwt.view.Key {
+		panels[0], panels[1] = panels[1], panels[0]
 	}
 	for i := range panels {
 		panels[i].Front = panels[i].Strategy.Key == front
 	}
-	s.render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.page(r, "Compare"), Front: front, Panels: panels}))
+	return s.Web.Render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.Web.Page(r, "Compare"), Front: front, Panels: panels}))
 }
 
-// reasonText explains a Reason in words, per strategy.
-func reasonText(st views.Strategy, reason auth.Reason) string {
-	session := st.Key == views.SessionStrategy.Key
+// reasonText explains a Reason in words, for the session strategy or the
+// JWT one.
+func reasonText(session bool, reason auth.Reason) string {
 	switch reason {
 	case auth.ReasonMissing:
 		return "This browser sent no cookie for this strategy."
@@ -66,59 +68,54 @@ func when(t, now time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + rel + ")"
 }
 
-func (s *server) sessionPanel(r *http.Request) views.Panel {
-	st := views.SessionStrategy
-	p := views.Panel{Strategy: st, Cookie: s.Sessions.CookieName()}
-	_, err := r.Cookie(p.Cookie)
-	p.HasCookie = err == nil
-	id := s.who(r)
-	u, err := id.session, id.sessionErr
-	if err != nil {
-		p.Reason = string(auth.ReasonFor(err))
-		p.ReasonText = reasonText(st, auth.ReasonFor(err))
+// sessionPanel is what the session cookie of id proves, and how.
+func (s *server) sessionPanel(id auth.Identity) views.Panel {
+	st := id.Session
+	p := views.Panel{Strategy: s.session.view, Cookie: s.Auth.Settings().SessionCookie}
+	p.HasCookie = !errors.Is(st.Err, auth.ErrNoCredentials)
+	if !st.SignedIn() {
+		reason := auth.ReasonFor(st.Err)
+		p.Reason, p.ReasonText = string(reason), reasonText(true, reason)
 		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none for this browser"}}
 		return p
 	}
-	p.SignedIn, p.Username = true, u.Username
-	rec := s.Sessions.Record(r.Context())
-	now := s.now()
+	p.SignedIn, p.Username = true, st.User.Username
+	rec, now := st.Record, id.At
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: "43 random characters, meaningless without the server's record"},
-		{Label: "Server-side record", Value: fmt.Sprintf("user id %d, %d bytes, in the %s store", rec.UserID, rec.Size, s.SessionStore)},
+		{Label: "Server-side record", Value: fmt.Sprintf("user id %d, %d bytes, in the %s store", rec.UserID, s.sessions.RecordSize(rec), s.SessionStore)},
 		{Label: "Idle deadline", Value: when(rec.IdleDeadline, now), Note: "Every request moves it forward, this one included."},
 		{Label: "Absolute deadline", Value: when(rec.Deadline, now), Note: "No activity extends it; then you log in again."},
 	}
 	return p
 }
 
-func (s *server) jwtPanel(r *http.Request) views.Panel {
-	st := views.JWTStrategy
-	p := views.Panel{Strategy: st, Cookie: s.Tokens.CookieName()}
-	c, err := r.Cookie(p.Cookie)
-	p.HasCookie = err == nil && c.Value != ""
+// jwtPanel is what the JWT cookie of id proves, and how.
+func (s *server) jwtPanel(id auth.Identity) views.Panel {
+	st := id.JWT
+	p := views.Panel{Strategy: s.jwt.view, Cookie: s.Auth.Settings().TokenCookie}
+	p.HasCookie = st.Raw != ""
 	var jti, sid string
 	if p.HasCookie {
-		p.Header, p.Claims, jti, sid = decodeJWT(c.Value)
+		p.Header, p.Claims, jti, sid = decodeJWT(st.Raw)
 	}
-	id := s.who(r)
-	u, claims, err := id.jwt, id.jwtClaims, id.jwtErr
-	if err != nil {
-		reason := auth.ReasonFor(err)
-		p.Reason, p.ReasonText = string(reason), reasonText(st, reason)
+	if !st.SignedIn() {
+		reason := auth.ReasonFor(st.Err)
+		p.Reason, p.ReasonText = string(reason), reasonText(false, reason)
 		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
 		if jti != "" || sid != "" {
 			p.Facts = append(p.Facts, s.revokedFact(jti, sid))
 		}
 		return p
 	}
-	p.SignedIn, p.Username, p.Verified = true, u.Username, true
-	now := s.now()
+	claims, now := st.Claims, id.At
+	p.SignedIn, p.Username, p.Verified = true, st.User.Username, true
 	p.Facts = []views.Fact{
-		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(c.Value))},
+		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(st.Raw))},
 		{Label: "Server-side record", Value: "none: the signature is the proof"},
 		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now),
 			Note: "With less than half its life left, a request swaps it for a fresh token."},
-		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Tokens.Lifetime()), now),
+		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Auth.Settings().Lifetime), now),
 			Note: "Login time plus the session lifetime: no renewal goes past it."},
 		s.revokedFact(claims.ID, claims.SessionID),
 	}
@@ -129,9 +126,9 @@ func (s *server) jwtPanel(r *http.Request) views.Panel {
 func (s *server) revokedFact(jti, sid string) views.Fact {
 	f := views.Fact{Label: "Revoked", Value: "no", Note: "Neither this token's jti nor its login's sid is on the revocation list."}
 	switch {
-	case jti != "" && s.Tokens.IsRevoked(jti):
+	case jti != "" && s.tokens.IsRevoked(jti):
 		f.Value, f.Note = "yes", "This token's jti is on the revocation list: it was logged out."
-	case sid != "" && s.Tokens.IsRevoked(sid):
+	case sid != "" && s.tokens.IsRevoked(sid):
 		f.Value, f.Note = "yes", "Its login's sid is on the revocation list: a token renewed from the same login was logged out."
 	}
 	return f

@@ -3,11 +3,58 @@ package routes
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/routes/web"
 	"github.com/authlab/authlab/views"
 )
+
+// strategy is what the login, logout and dashboard handlers need to know
+// of one way of staying logged in; both run through the same handlers.
+type strategy struct {
+	view views.Strategy
+	// login starts a login by u and sets its cookie.
+	login func(http.ResponseWriter, *http.Request, auth.User) error
+	// logout ends the login id shows and clears its cookie.
+	logout func(http.ResponseWriter, *http.Request, auth.Identity) error
+	// user is the signed-in user under this strategy.
+	user  func(auth.Identity) auth.User
+	panel func(auth.Identity) views.Panel
+}
+
+func (s *server) sessionStrategy() strategy {
+	return strategy{
+		view: links.Session,
+		login: func(_ http.ResponseWriter, r *http.Request, u auth.User) error {
+			_, err := s.sessions.Login(r.Context(), u)
+			return err
+		},
+		logout: func(_ http.ResponseWriter, r *http.Request, _ auth.Identity) error {
+			_, err := s.sessions.Logout(r.Context())
+			return err
+		},
+		user:  func(id auth.Identity) auth.User { return id.Session.User },
+		panel: s.sessionPanel,
+	}
+}
+
+func (s *server) jwtStrategy() strategy {
+	return strategy{
+		view: links.JWT,
+		login: func(w http.ResponseWriter, _ *http.Request, u auth.User) error {
+			_, err := s.tokens.Login(w, u)
+			return err
+		},
+		logout: func(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
+			_, err := s.tokens.Logout(r.Context(), w, id.JWT)
+			return err
+		},
+		user:  func(id auth.Identity) auth.User { return id.JWT.User },
+		panel: s.jwtPanel,
+	}
+}
 
 // loginFailed is the one message for a wrong password and an unknown user.
 const loginFailed = "Invalid username or password."
@@ -18,131 +65,127 @@ func credentials(r *http.Request) (username, password string) {
 	return strings.ToLower(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("password")
 }
 
-func (s *server) loginForm(w http.ResponseWriter, r *http.Request, st views.Strategy) {
-	v := views.LoginView{Page: s.page(r, "Log in: "+st.Name), Strategy: st, Next: r.URL.Query().Get("next")}
-	v.Next = localPath(v.Next, "")
-	s.render(w, r, http.StatusOK, views.Login(v))
-}
-
-// authenticate checks the login form. On failure it has answered the
-// request (401 with the form again, 400, 413 or 500) and returns false.
-func (s *server) authenticate(w http.ResponseWriter, r *http.Request, st views.Strategy) (auth.User, string, bool) {
-	if err := r.ParseForm(); err != nil {
-		s.clientError(w, r, http.StatusBadRequest, "The login form could not be read.", err)
-		return auth.User{}, "", false
+func (s *server) loginForm(st strategy) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v := views.LoginView{Page: s.Web.Page(r, "Log in: "+st.view.Name), Strategy: st.view,
+			Next: localPath(r.URL.Query().Get("next"), "")}
+		return s.Web.Render(w, r, http.StatusOK, views.Login(v))
 	}
-	username, password := credentials(r)
-	next := localPath(r.PostFormValue("next"), "")
-	u, err := s.Users.Authenticate(r.Context(), username, password)
-	if errors.Is(err, auth.ErrInvalidCredentials) {
-		v := views.LoginView{Page: s.page(r, "Log in: "+st.Name), Strategy: st, Next: next, Username: username, Error: loginFailed}
-		s.render(w, r, http.StatusUnauthorized, views.Login(v))
-		return auth.User{}, "", false
+}
+
+// login checks the form's password and starts a login under st; a wrong
+// one gets the form again with 401.
+func (s *server) login(st strategy) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := r.ParseForm(); err != nil {
+			return web.BadRequest("The login form could not be read.", err)
+		}
+		username, password := credentials(r)
+		next := localPath(r.PostFormValue("next"), "")
+		u, err := s.Auth.Users.Authenticate(r.Context(), username, password)
+		if errors.Is(err, auth.ErrInvalidCredentials) {
+			v := views.LoginView{Page: s.Web.Page(r, "Log in: "+st.view.Name), Strategy: st.view,
+				Next: next, Username: username, Error: loginFailed}
+			return s.Web.Render(w, r, http.StatusUnauthorized, views.Login(v))
+		}
+		if err != nil {
+			return err
+		}
+		if err := st.login(w, r, u); err != nil {
+			return err
+		}
+		http.Redirect(w, r, localPath(next, st.view.Dashboard), http.StatusSeeOther)
+		return nil
 	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return auth.User{}, "", false
+}
+
+func (s *server) logout(st strategy) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, _ := auth.IdentityFrom(r.Context())
+		if err := st.logout(w, r, id); err != nil {
+			return err
+		}
+		http.Redirect(w, r, st.view.Login, http.StatusSeeOther)
+		return nil
 	}
-	return u, localPath(next, st.Dashboard), true
 }
 
-func (s *server) sessionLoginForm(w http.ResponseWriter, r *http.Request) {
-	s.loginForm(w, r, views.SessionStrategy)
-}
-
-func (s *server) sessionLogin(w http.ResponseWriter, r *http.Request) {
-	u, next, ok := s.authenticate(w, r, views.SessionStrategy)
-	if !ok {
-		return
+// dashboard is st's protected page; the route's Require has let only a
+// signed-in request through.
+func (s *server) dashboard(st strategy) web.Handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, _ := auth.IdentityFrom(r.Context())
+		u := st.user(id)
+		v := views.DashboardView{Page: s.Web.Page(r, st.view.Name+" dashboard"), Strategy: st.view,
+			Username: u.Username, UserID: u.ID, Panel: st.panel(id)}
+		return s.Web.Render(w, r, http.StatusOK, views.Dashboard(v))
 	}
-	if err := s.Sessions.Login(r.Context(), u); err != nil {
-		s.serverError(w, r, err)
-		return
+}
+
+// toLogin is what a dashboard does for a signed-out visitor: send them to
+// login with the page they wanted as next.
+func (s *server) toLogin(login string) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, _ error) {
+		http.Redirect(w, r, login+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (s *server) sessionLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Sessions.Logout(r.Context()); err != nil {
-		s.serverError(w, r, err)
-		return
+// localPath returns next when it is a path on this site, else fallback. A
+// redirect to anything else would let a link to authlab's login send
+// people on to a site of an attacker's choosing.
+func localPath(next, fallback string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return fallback
 	}
-	http.Redirect(w, r, views.SessionStrategy.Login, http.StatusSeeOther)
-}
-
-func (s *server) jwtLoginForm(w http.ResponseWriter, r *http.Request) {
-	s.loginForm(w, r, views.JWTStrategy)
-}
-
-func (s *server) jwtLogin(w http.ResponseWriter, r *http.Request) {
-	u, next, ok := s.authenticate(w, r, views.JWTStrategy)
-	if !ok {
-		return
+	for _, c := range next {
+		if c < ' ' || c == 0x7f {
+			return fallback
+		}
 	}
-	if err := s.Tokens.Login(w, u); err != nil {
-		s.serverError(w, r, err)
-		return
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return next
 }
 
-func (s *server) jwtLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Tokens.Logout(r.Context(), w, r); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, views.JWTStrategy.Login, http.StatusSeeOther)
-}
-
-func (s *server) sessionDashboard(w http.ResponseWriter, r *http.Request) {
-	u, _ := auth.UserFrom(r.Context())
-	v := views.DashboardView{Page: s.page(r, views.SessionStrategy.Name+" dashboard"), Strategy: views.SessionStrategy,
-		Username: u.Username, UserID: u.ID, Panel: s.sessionPanel(r)}
-	s.render(w, r, http.StatusOK, views.Dashboard(v))
-}
-
-func (s *server) jwtDashboard(w http.ResponseWriter, r *http.Request) {
-	u, _ := auth.UserFrom(r.Context())
-	v := views.DashboardView{Page: s.page(r, views.JWTStrategy.Name+" dashboard"), Strategy: views.JWTStrategy,
-		Username: u.Username, UserID: u.ID, Panel: s.jwtPanel(r)}
-	s.render(w, r, http.StatusOK, views.Dashboard(v))
-}
-
-func (s *server) signupForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, views.Signup(s.signupView(r)))
+func (s *server) signupForm(w http.ResponseWriter, r *http.Request) error {
+	return s.Web.Render(w, r, http.StatusOK, views.Signup(s.signupView(r)))
 }
 
 func (s *server) signupView(r *http.Request) views.SignupView {
-	return views.SignupView{Page: s.page(r, "Sign up"), MinPassword: auth.MinPassword, MaxPassword: auth.MaxPassword}
+	return views.SignupView{Page: s.Web.Page(r, "Sign up"), MinPassword: auth.MinPassword, MaxPassword: auth.MaxPassword}
 }
 
-func (s *server) signup(w http.ResponseWriter, r *http.Request) {
+// signup creates an account and shows the two ways to log in with it.
+func (s *server) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		s.clientError(w, r, http.StatusBadRequest, "The signup form could not be read.", err)
-		return
+		return web.BadRequest("The signup form could not be read.", err)
 	}
 	username, password := credentials(r)
 	v := s.signupView(r)
 	v.Username = username
-	_, err := s.Users.SignUp(r.Context(), username, password)
+	_, err := s.Auth.Users.SignUp(r.Context(), username, password)
 	var invalid *auth.ValidationError
+	status := http.StatusCreated
 	switch {
 	case err == nil:
 		v.Created, v.Username = username, ""
-		s.render(w, r, http.StatusCreated, views.Signup(v))
 	case errors.As(err, &invalid):
+		status = http.StatusUnprocessableEntity
 		if invalid.Field == "username" {
 			v.UsernameError = invalid.Message
 		} else {
 			v.PasswordError = invalid.Message
 		}
-		v.Error = "The account was not created: fix the field marked below."
-		s.render(w, r, http.StatusUnprocessableEntity, views.Signup(v))
 	case errors.Is(err, auth.ErrUsernameTaken):
+		status = http.StatusConflict
 		v.UsernameError = "That username is taken; choose another."
-		v.Error = "The account was not created: fix the field marked below."
-		s.render(w, r, http.StatusConflict, views.Signup(v))
 	default:
-		s.serverError(w, r, err)
+		return err
 	}
+	if status != http.StatusCreated {
+		v.Error = "The account was not created: fix the field marked below."
+	}
+	return s.Web.Render(w, r, status, views.Signup(v))
 }

@@ -1,7 +1,6 @@
 package routes
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -9,20 +8,9 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/authlab/authlab/routes/web"
 )
-
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	identityKey
-)
-
-// requestIDFrom returns the id requestID gave r.
-func requestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
 
 // requestID gives each request a random id, sent back as X-Request-Id and
 // logged with everything the request logs. An id sent by the client is
@@ -33,7 +21,7 @@ func (s *server) requestID(next http.Handler) http.Handler {
 		rand.Read(b)
 		id := hex.EncodeToString(b)
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(web.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -73,8 +61,8 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.Log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("id", requestIDFrom(r.Context())),
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("id", web.RequestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
@@ -96,9 +84,9 @@ func (s *server) recoverPanic(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.Log.Error("panic", "id", requestIDFrom(r.Context()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.log.Error("panic", "id", web.RequestID(r.Context()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			w.Header().Set("Connection", "close")
-			s.serverError(w, r, fmt.Errorf("panic: %v", v))
+			s.Web.ServerError(w, r, fmt.Errorf("panic: %v", v))
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -127,7 +115,7 @@ func securityHeaders(next http.Handler) http.Handler {
 func (s *server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
-			s.clientError(w, r, http.StatusRequestEntityTooLarge, tooLarge, nil)
+			s.Web.ErrorPage(w, r, http.StatusRequestEntityTooLarge, "", web.TooLarge)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)

@@ -7,11 +7,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/routes/learn"
+	"github.com/authlab/authlab/routes/web"
 	"github.com/authlab/authlab/static"
 	"github.com/authlab/authlab/views"
 )
@@ -19,12 +20,41 @@ import (
 // MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 1 << 20
 
+// The site's paths. Templates get them through views.Links, so this is the
+// one place a path is written.
+const (
+	pathHome     = "/"
+	pathCompare  = "/compare"
+	pathSignup   = "/signup"
+	pathLearn    = "/learn"
+	pathAPIAuth  = "/api/auth"
+	pathHealthz  = "/healthz"
+	pathStatic   = "/static/"
+	pathSessions = "/session"
+	pathJWT      = "/jwt"
+)
+
+// links are the paths handed to every page.
+var links = views.Links{
+	Home:    pathHome,
+	Compare: pathCompare,
+	Signup:  pathSignup,
+	Learn:   pathLearn,
+	Session: views.Strategy{Key: "session", Name: "Server session", Noun: "server session",
+		Login: pathSessions + "/login", Dashboard: pathSessions + "/dashboard", Logout: pathSessions + "/logout"},
+	JWT: views.Strategy{Key: "jwt", Name: "JWT cookie", Noun: "JWT cookie",
+		Login: pathJWT + "/login", Dashboard: pathJWT + "/dashboard", Logout: pathJWT + "/logout"},
+}
+
+// NewResponder returns the Responder that writes authlab's pages and
+// errors. main builds it first and hands it to auth.Options.ErrorFunc and
+// to Deps, so neither needs the other half-built.
+func NewResponder(log *slog.Logger) *web.Responder { return web.NewResponder(log, links) }
+
 // Deps is what the handlers need from the rest of the program.
 type Deps struct {
-	Log      *slog.Logger
-	Users    *auth.Users
-	Sessions *auth.Sessions
-	Tokens   *auth.Tokens
+	Web  *web.Responder
+	Auth *auth.Auth
 	// Ping reports whether the database answers, for /healthz.
 	Ping func(context.Context) error
 	// BaseURL is the public URL, used in the curl examples the pages show
@@ -32,26 +62,24 @@ type Deps struct {
 	BaseURL string
 	// SessionStore names the session store ("sqlite" or "memory").
 	SessionStore string
-	// Clock is the time source; nil means time.Now.
-	Clock auth.Clock
-	// Source holds authlab's Go files (auth/, auth/sqlite/, routes/) for
-	// the /learn pages to quote; see walkthrough.Source.
+	// Source holds the Go files the /learn pages quote; see learn.Deps.
 	Source fs.FS
 }
 
 type server struct {
 	Deps
-	now    auth.Clock
-	router chi.Routes // for the Allow header of a 405
-	learn  learnCache
+	log      *slog.Logger
+	router   chi.Routes // for the Allow header of a 405
+	session  strategy
+	jwt      strategy
+	sessions *auth.Sessions
+	tokens   *auth.Tokens
 }
 
 // New returns authlab's handler.
 func New(d Deps) (http.Handler, error) {
-	s := &server{Deps: d, now: d.Clock}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s := &server{Deps: d, log: d.Web.Log(), sessions: d.Auth.Sessions, tokens: d.Auth.Tokens}
+	s.session, s.jwt = s.sessionStrategy(), s.jwtStrategy()
 
 	csrf := http.NewCrossOriginProtection()
 	if err := csrf.AddTrustedOrigin(d.BaseURL); err != nil {
@@ -65,40 +93,44 @@ func New(d Deps) (http.Handler, error) {
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
-	assets, err := fs.Sub(static.FS, ".")
-	if err != nil {
-		return nil, err
-	}
-	r.With(cacheStatic).Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(assets)))
-	r.Get("/healthz", s.healthz)
+	r.With(cacheStatic).Handle(pathStatic+"*", http.StripPrefix(pathStatic, http.FileServerFS(static.FS)))
+	r.Get(pathHealthz, s.healthz)
+
+	// identified pages know who the browser is under each strategy:
+	// every credential is checked once, before the handler runs.
+	identified := chi.Chain(noStore, s.sessions.LoadAndSave, d.Auth.Identify, s.tokens.Renew)
+	requireSession := s.sessions.Require(s.toLogin(links.Session.Login))
+	requireJWT := s.tokens.Require(s.toLogin(links.JWT.Login))
 
 	r.Group(func(r chi.Router) {
-		r.Use(noStore, d.Sessions.LoadAndSave, d.Tokens.Renew, rememberIdentity)
+		r.Use(identified...)
+		h := d.Web.Handle
 
-		r.Get("/", s.home)
-		r.Get("/compare", s.compare)
-		r.Get("/signup", s.signupForm)
-		r.Post("/signup", s.signup)
+		r.Get(pathHome, h(s.home))
+		r.Get(pathCompare, h(s.compare))
+		r.Get(pathSignup, h(s.signupForm))
+		r.Post(pathSignup, h(s.signup))
 
-		r.Get("/session/login", s.sessionLoginForm)
-		r.Post("/session/login", s.sessionLogin)
-		r.With(d.Sessions.Require(s.toLogin(views.SessionStrategy.Login))).Get("/session/dashboard", s.sessionDashboard)
-		r.Post("/session/logout", s.sessionLogout)
+		for _, st := range []strategy{s.session, s.jwt} {
+			r.Get(st.view.Login, h(s.loginForm(st)))
+			r.Post(st.view.Login, h(s.login(st)))
+			r.Post(st.view.Logout, h(s.logout(st)))
+		}
+		r.With(requireSession).Get(links.Session.Dashboard, h(s.dashboard(s.session)))
+		r.With(requireJWT).Get(links.JWT.Dashboard, h(s.dashboard(s.jwt)))
 
-		r.Get("/jwt/login", s.jwtLoginForm)
-		r.Post("/jwt/login", s.jwtLogin)
-		r.With(d.Tokens.Require(s.toLogin(views.JWTStrategy.Login))).Get("/jwt/dashboard", s.jwtDashboard)
-		r.Post("/jwt/logout", s.jwtLogout)
+		r.Post(pathAPIAuth, h(s.apiLogin))
+		r.Get(pathAPIAuth, h(s.apiStatus))
+		r.Delete(pathAPIAuth, h(s.apiLogout))
 
-		r.Post("/api/auth", s.apiLogin)
-		r.Get("/api/auth", s.apiStatus)
-		r.Delete("/api/auth", s.apiLogout)
-
-		r.Get("/learn", s.learnIndex)
-		r.Get("/learn/{step}", s.learnStep)
-		r.Get("/learn/quiz", s.quizForm)
-		r.Post("/learn/quiz", s.quizSubmit)
-		r.Get("/learn/tradeoffs", s.tradeoffs)
+		learn.Mount(r, pathLearn, learn.Deps{
+			Web:          d.Web,
+			Auth:         d.Auth,
+			BaseURL:      d.BaseURL,
+			SessionStore: d.SessionStore,
+			Source:       d.Source,
+			NotFound:     s.notFound,
+		})
 	})
 	return r, nil
 }

@@ -1,7 +1,6 @@
 package routes_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/authtest"
 	"github.com/authlab/authlab/auth/sqlite"
 	"github.com/authlab/authlab/routes"
 )
@@ -37,43 +36,6 @@ var cheapParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyL
 // tokens with the right key and with a wrong one.
 var testKey = []byte("authlab-routes-test-key-0123456789")
 
-// fakeClock is an auth.Clock that moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// logBuffer collects the server's log; handlers write to it from their own
-// goroutines while the test reads it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serverConfig is what options change in newTestServer.
 type serverConfig struct {
 	store        string // "sqlite" or "memory"
@@ -82,8 +44,10 @@ type serverConfig struct {
 	idle         time.Duration
 	lifetime     time.Duration
 	ttl          time.Duration
+	key          []byte
+	users        func(*sqlite.DB) auth.UserStore // wraps the user store; nil: the database itself
 	ping         func(context.Context) error
-	brokenLogins bool // Deps.Users has no store, so logging in panics
+	brokenLogins bool // the user store panics when a login looks a name up
 	deps         []func(*routes.Deps)
 }
 
@@ -101,6 +65,12 @@ func withTokenTimes(ttl, lifetime time.Duration) option {
 	return func(c *serverConfig) { c.ttl, c.lifetime = ttl, lifetime }
 }
 
+func withKey(key []byte) option { return func(c *serverConfig) { c.key = key } }
+
+func withUsers(wrap func(*sqlite.DB) auth.UserStore) option {
+	return func(c *serverConfig) { c.users = wrap }
+}
+
 func withPing(f func(context.Context) error) option { return func(c *serverConfig) { c.ping = f } }
 
 func withBrokenLogins() option { return func(c *serverConfig) { c.brokenLogins = true } }
@@ -114,12 +84,19 @@ func withDeps(edit func(*routes.Deps)) option {
 // tests need to reach behind it.
 type testServer struct {
 	*httptest.Server
-	dir     string // the data folder holding sqlite.FileName
-	db      *sqlite.DB
-	users   *auth.Users
-	revoked *auth.Revocations
-	clock   *fakeClock
-	log     *logBuffer
+	dir   string // the data folder holding sqlite.FileName
+	db    *sqlite.DB
+	auth  *auth.Auth
+	clock *authtest.Clock
+	log   *authtest.Buffer
+}
+
+// panicUsers is a user store whose name look-up panics, as a store with a
+// bug would, so that a login reaches the panic handler.
+type panicUsers struct{ *sqlite.DB }
+
+func (panicUsers) UserByName(context.Context, string) (auth.User, string, error) {
+	panic("user store exploded")
 }
 
 // newTestServer starts the real router over a fresh SQLite database with
@@ -127,7 +104,7 @@ type testServer struct {
 // Go files as the source the /learn pages quote.
 func newTestServer(t *testing.T, opts ...option) *testServer {
 	t.Helper()
-	cfg := serverConfig{store: "sqlite", idle: 30 * time.Minute, lifetime: 24 * time.Hour, ttl: 15 * time.Minute}
+	cfg := serverConfig{store: "sqlite", idle: 30 * time.Minute, lifetime: 24 * time.Hour, ttl: 15 * time.Minute, key: testKey}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -139,44 +116,47 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	}
 	t.Cleanup(func() { db.Close() })
 
-	hasher := auth.NewHasher(cheapParams, 0)
-	users := auth.NewUsers(db, hasher)
-	for _, c := range [][2]string{{"user1", "pass123"}, {"user2", "pass456"}} {
-		if _, err := users.Seed(ctx, c[0], c[1]); err != nil {
-			t.Fatalf("seed %s: %v", c[0], err)
-		}
-	}
-
-	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
-	logs := &logBuffer{}
+	clock := authtest.NewClock()
+	clock.Set(time.Now().UTC().Truncate(time.Second))
+	logs := &authtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	web := routes.NewResponder(log)
 
 	var store scs.Store = db.SessionStore()
 	if cfg.store == "memory" {
 		// No cleanup goroutine: memstore's StopCleanup races with its start.
 		store = memstore.NewWithCleanupInterval(0)
 	}
-	sessions := auth.NewSessions(auth.SessionConfig{
-		Store:       store,
-		IdleTimeout: cfg.idle,
-		Lifetime:    cfg.lifetime,
-		Secure:      cfg.secure,
-		Clock:       clock.Now,
-		ErrorFunc:   routes.StoreError(log),
-	}, users)
-	revoked, err := auth.LoadRevocations(ctx, db, clock.Now)
-	if err != nil {
-		t.Fatalf("LoadRevocations: %v", err)
+	newAuth := func(users auth.UserStore) *auth.Auth {
+		a, err := auth.New(ctx, auth.Options{
+			Users:        users,
+			SessionStore: store,
+			Revocations:  db,
+			Key:          cfg.key,
+			Hasher:       auth.NewHasher(cheapParams, 0),
+			IdleTimeout:  cfg.idle,
+			Lifetime:     cfg.lifetime,
+			TokenTTL:     cfg.ttl,
+			Secure:       cfg.secure,
+			Clock:        clock.Now,
+			ErrorFunc:    web.ServerError,
+		})
+		if err != nil {
+			t.Fatalf("auth.New: %v", err)
+		}
+		return a
 	}
-	tokens, err := auth.NewTokens(auth.TokenConfig{
-		Key:      testKey,
-		TTL:      cfg.ttl,
-		Lifetime: cfg.lifetime,
-		Secure:   cfg.secure,
-		Clock:    clock.Now,
-	}, users, revoked)
-	if err != nil {
-		t.Fatalf("NewTokens: %v", err)
+	a := newAuth(db)
+	for _, c := range [][2]string{{"user1", "pass123"}, {"user2", "pass456"}} {
+		if _, err := a.Users.Seed(ctx, c[0], c[1]); err != nil {
+			t.Fatalf("seed %s: %v", c[0], err)
+		}
+	}
+	switch {
+	case cfg.brokenLogins:
+		a = newAuth(panicUsers{db})
+	case cfg.users != nil:
+		a = newAuth(cfg.users(db))
 	}
 
 	srv := httptest.NewUnstartedServer(nil)
@@ -188,19 +168,12 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 	if cfg.ping != nil {
 		ping = cfg.ping
 	}
-	apiUsers := users
-	if cfg.brokenLogins {
-		apiUsers = auth.NewUsers(nil, hasher)
-	}
 	deps := routes.Deps{
-		Log:          log,
-		Users:        apiUsers,
-		Sessions:     sessions,
-		Tokens:       tokens,
+		Web:          web,
+		Auth:         a,
 		Ping:         ping,
 		BaseURL:      base,
 		SessionStore: cfg.store,
-		Clock:        clock.Now,
 		Source:       os.DirFS(".."),
 	}
 	for _, edit := range cfg.deps {
@@ -218,7 +191,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 			t.Logf("server log:\n%s", logs)
 		}
 	})
-	return &testServer{Server: srv, dir: dir, db: db, users: users, revoked: revoked, clock: clock, log: logs}
+	return &testServer{Server: srv, dir: dir, db: db, auth: a, clock: clock, log: logs}
 }
 
 // browser returns a client with its own cookie jar that hands redirects

@@ -221,7 +221,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("NewSessions").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("newSessions").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -229,7 +229,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("NewTokens").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("newTokens").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -267,15 +267,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</section><div class=\"learn-pair\"><section aria-labelledby=\"login-session\"><h2 id=\"login-session\">Server session: store a record</h2><p>The handler hands the user to the strategy and redirects:</p>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = v.code("server.sessionLogin").Render(ctx, templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p><code>Sessions.Login</code> first gives the session a new token. Without that, a token an attacker managed to plant in your browser before you logged in would become a signed-in session they also hold: session fixation. Then it puts the user id, and nothing else, into the record.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</section><div class=\"learn-pair\"><section aria-labelledby=\"login-session\"><h2 id=\"login-session\">Server session: store a record</h2><p>The login handler hands the user to the strategy and redirects. <code>Sessions.Login</code> first gives the session a new token. Without that, a token an attacker managed to plant in your browser before you logged in would become a signed-in session they also hold: session fixation. Then it puts the user id, and nothing else, into the record.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -283,11 +275,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p>Nothing is written yet. scs's <code>LoadAndSave</code> middleware saves the record as a row in <code>sessions</code> and sets the cookie just before the response goes out. The cookie holds 43 random characters that mean nothing without that row.</p></section><section aria-labelledby=\"login-jwt\"><h2 id=\"login-jwt\">JWT cookie: sign a token</h2><p>The handler is the same shape:</p>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = v.code("server.jwtLogin").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p>Nothing is written yet. scs's <code>LoadAndSave</code> middleware saves the record as a row in <code>sessions</code> and sets the cookie just before the response goes out. The cookie holds 43 random characters that mean nothing without that row.</p></section><section aria-labelledby=\"login-jwt\"><h2 id=\"login-jwt\">JWT cookie: sign a token</h2><p>The same login handler hands the user to the other strategy, which signs a token and sets it as a cookie:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -295,7 +283,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p><code>Tokens.Issue</code> starts a new login with a fresh <code>sid</code>; <code>issue</code> writes the claims and signs them with HS256. Nothing is stored: the signature is the server's memory. <code>jti</code> is a random id for this one token and <code>sid</code> one for the whole login, there so that logout has something to revoke; <code>auth_time</code> records when the password was typed, so renewal can stop one session lifetime later.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p><code>Tokens.Issue</code> starts a new login with a fresh <code>sid</code>; <code>issue</code> writes the claims and signs them with HS256. Nothing is stored: the signature is the server's memory. <code>jti</code> is a random id for this one token and <code>sid</code> one for the whole login, there so that logout has something to revoke; <code>auth_time</code> records when the password was typed, so renewal can stop one session lifetime later.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -307,7 +295,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<p>The claims are signed, not encrypted: anyone holding the cookie can read them (the compare page does). Put nothing in them you would not show the user.</p></section></div><section aria-labelledby=\"login-api\"><h2 id=\"login-api\">Both at once: the API</h2><p><code>POST /api/auth</code> does what the tutorial's API route does: after the same password check it starts a server session (its cookie comes back in <code>Set-Cookie</code>) and returns a JWT in the JSON body, for clients that send it back as an <code>Authorization: Bearer</code> header.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p>The claims are signed, not encrypted: anyone holding the cookie can read them (the compare page does). Put nothing in them you would not show the user.</p></section></div><section aria-labelledby=\"login-api\"><h2 id=\"login-api\">Both at once: the API</h2><p><code>POST /api/auth</code> does what the tutorial's API route does: after the same password check it starts a server session (its cookie comes back in <code>Set-Cookie</code>) and returns a JWT in the JSON body, for clients that send it back as an <code>Authorization: Bearer</code> header.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -334,31 +322,31 @@ func stepRequests(v LearnStepView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<section aria-labelledby=\"recognise\"><h2 id=\"recognise\">Three ways a request says who it is</h2><p>Every page runs behind the session middleware (which loads the record the session cookie names) and the JWT renewal middleware; a handler then asks each strategy for its <code>Current</code> user. <code>GET /api/auth</code> shows all three sources at once: a Bearer header, when there is one, is the JWT it checks instead of the JWT cookie.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<section aria-labelledby=\"recognise\"><h2 id=\"recognise\">Three ways a request says who it is</h2><p>Every page runs behind the session middleware, which loads the record the session cookie names, and then <code>Identify</code>, which checks each credential the request carries exactly once: the session cookie, the JWT cookie and a Bearer header. The result is one <code>Identity</code> that the navigation, the compare page, the dashboards and <code>GET /api/auth</code> all read, so no page checks a credential twice. The API shows all three sources at once: a Bearer header, when there is one, is the JWT it reports instead of the JWT cookie.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("server.apiStatus").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("Auth.Identify").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</section><div class=\"learn-pair\"><section aria-labelledby=\"current-session\"><h2 id=\"current-session\">Server session: look it up</h2><p>The record was loaded by the middleware, one read from the store. With an idle timeout set, scs also writes it back with a later expiry on every request, so each request costs a read and a write. No record means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</section><div class=\"learn-pair\"><section aria-labelledby=\"current-session\"><h2 id=\"current-session\">Server session: look it up</h2><p>The record was loaded by the middleware, one read from the store. With an idle timeout set, scs also writes it back with a later expiry on every request, so each request costs a read and a write. No record means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("Sessions.Current").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("Sessions.current").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</section><section aria-labelledby=\"current-jwt\"><h2 id=\"current-jwt\">JWT: check the signature</h2><p>The token is taken from the cookie, or from the <code>Authorization</code> header for API clients, never from the query string, where URLs leak it into logs and <code>Referer</code> headers.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</section><section aria-labelledby=\"current-jwt\"><h2 id=\"current-jwt\">JWT: check the signature</h2><p>The token is taken from the cookie, or from the <code>Authorization</code> header for API clients, never from the query string, where URLs leak it into logs and <code>Referer</code> headers.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("Tokens.Bearer").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("Tokens.fromHeader").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -366,7 +354,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</section></div><section aria-labelledby=\"logout\"><h2 id=\"logout\">Logging out</h2><div class=\"learn-pair\"><section aria-labelledby=\"logout-session\"><h3 id=\"logout-session\">Server session: delete the record</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</section></div><section aria-labelledby=\"logout\"><h2 id=\"logout\">Logging out</h2><div class=\"learn-pair\"><section aria-labelledby=\"logout-session\"><h3 id=\"logout-session\">Server session: delete the record</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -374,7 +362,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p>The row is gone, so the token names nothing. Every copy of the cookie, in any browser or in an attacker's hands, stops working on its next request.</p></section><section aria-labelledby=\"logout-jwt\"><h3 id=\"logout-jwt\">JWT: remember the token's id</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<p>The row is gone, so the token names nothing. Every copy of the cookie, in any browser or in an attacker's hands, stops working on its next request.</p></section><section aria-labelledby=\"logout-jwt\"><h3 id=\"logout-jwt\">JWT: remember the token's id</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -382,7 +370,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -390,23 +378,23 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("Tokens.RevokeClaims").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("Tokens.Revoke").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("Revocations").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("revocations").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; other instances sharing the database only once they restart</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; other instances sharing the database only once they restart</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

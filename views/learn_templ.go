@@ -267,7 +267,7 @@ func LearnStepPage(v LearnStepView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = tryIt(v.Step.Number, v.Settings.BaseURL).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = tryIt(v.Links, v.Step.Number, v.Settings.BaseURL).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -740,7 +740,7 @@ func richText(s string) templ.Component {
 
 // tryIt is the panel that ends each step: links into the live pages and
 // the commands to run against this server.
-func tryIt(step int, baseURL string) templ.Component {
+func tryIt(links Links, step int, baseURL string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -761,7 +761,7 @@ func tryIt(step int, baseURL string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, l := range tryLinks(step) {
+		for _, l := range tryLinks(links, step) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "<li><a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

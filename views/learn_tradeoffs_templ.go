@@ -414,7 +414,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = rowHead("What several instances need", "/learn/4#"+CodeID("Revocations"), "Step 4: the revocation list").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = rowHead("What several instances need", "/learn/4#"+CodeID("revocations"), "Step 4: the revocation list").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -16,17 +16,17 @@ type tryCommand struct {
 // tryLinks are the live pages that show what a step explains: both
 // logins and the compare page on every step, and what else the step is
 // about.
-func tryLinks(step int) []tryLink {
+func tryLinks(l Links, step int) []tryLink {
 	links := []tryLink{
-		{SessionStrategy.Login + "?next=/compare", "Log in with a server session"},
-		{JWTStrategy.Login + "?next=/compare", "Log in with a JWT cookie"},
-		{"/compare", "Compare what each strategy knows about this browser"},
+		{l.Session.Login + "?next=" + l.Compare, "Log in with a server session"},
+		{l.JWT.Login + "?next=" + l.Compare, "Log in with a JWT cookie"},
+		{l.Compare, "Compare what each strategy knows about this browser"},
 	}
 	switch step {
 	case 1:
-		links = append(links, tryLink{"/signup", "Create an account"})
+		links = append(links, tryLink{l.Signup, "Create an account"})
 	case 4:
-		links = append(links, tryLink{SessionStrategy.Dashboard, "Session dashboard"}, tryLink{JWTStrategy.Dashboard, "JWT dashboard"})
+		links = append(links, tryLink{l.Session.Dashboard, "Session dashboard"}, tryLink{l.JWT.Dashboard, "JWT dashboard"})
 	}
 	return links
 }

@@ -12,6 +12,30 @@ type Page struct {
 	Nav *Nav
 	// Styles are stylesheets the page needs besides /static/app.css.
 	Styles []string
+	// Links are the site's paths, which the route table owns.
+	Links Links
+}
+
+// Links are the paths pages link to, handed over by the route table so
+// that no template types a route again.
+type Links struct {
+	Home    string
+	Compare string
+	Signup  string
+	Learn   string
+	Session Strategy
+	JWT     Strategy
+}
+
+// Strategies are both strategies, in the order pages show them.
+func (l Links) Strategies() []Strategy { return []Strategy{l.Session, l.JWT} }
+
+// Other is the strategy that is not st.
+func (l Links) Other(st Strategy) Strategy {
+	if st.Key == l.Session.Key {
+		return l.JWT
+	}
+	return l.Session
 }
 
 // Nav says who is signed in under each strategy in this browser; an empty
@@ -22,7 +46,7 @@ type Nav struct {
 }
 
 // Strategy names one of the two ways of staying logged in, with the words
-// and paths the pages use for it.
+// the pages use for it and the paths the route table gives it.
 type Strategy struct {
 	Key       string // "session" or "jwt"
 	Name      string // "Server session" or "JWT cookie"
@@ -31,12 +55,6 @@ type Strategy struct {
 	Dashboard string // dashboard path
 	Logout    string // logout path
 }
-
-// The two strategies, in the order pages show them.
-var (
-	SessionStrategy = Strategy{Key: "session", Name: "Server session", Noun: "server session", Login: "/session/login", Dashboard: "/session/dashboard", Logout: "/session/logout"}
-	JWTStrategy     = Strategy{Key: "jwt", Name: "JWT cookie", Noun: "JWT cookie", Login: "/jwt/login", Dashboard: "/jwt/dashboard", Logout: "/jwt/logout"}
-)
 
 // Fact is one labelled value in a definition list.
 type Fact struct {

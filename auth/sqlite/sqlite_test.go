@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/auth/sqlite"
@@ -23,6 +24,24 @@ func open(t *testing.T, dir string) *sqlite.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// newAuth builds both strategies over db, as main does, with a cheap
+// password hasher.
+func newAuth(t *testing.T, db *sqlite.DB, clock auth.Clock) *auth.Auth {
+	t.Helper()
+	a, err := auth.New(context.Background(), auth.Options{
+		Users:        db,
+		SessionStore: db.SessionStore(),
+		Revocations:  db,
+		Key:          bytes.Repeat([]byte{7}, auth.MinKeyLen),
+		Hasher:       auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1),
+		Clock:        clock,
+	})
+	if err != nil {
+		t.Fatalf("auth.New: %v", err)
+	}
+	return a
 }
 
 func TestOpenIsIdempotent(t *testing.T) {
@@ -163,7 +182,7 @@ func TestUsers(t *testing.T) {
 	}
 
 	// End to end through auth.Users.
-	users := auth.NewUsers(db, auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
+	users := newAuth(t, db, time.Now).Users
 	bob, err := users.SignUp(ctx, "bob", "correct horse")
 	if err != nil {
 		t.Fatal(err)
@@ -211,23 +230,26 @@ func TestRevocations(t *testing.T) {
 		t.Fatalf("after prune: %v, want past gone and the other two kept", all)
 	}
 
-	// The revocation list survives a restart through LoadRevocations.
+	// The revocation list survives a restart: what one Auth revoked, the
+	// next one built over the same database refuses.
 	clock := func() time.Time { return now }
-	rv, err := auth.LoadRevocations(ctx, db, clock)
-	if err != nil {
+	first := newAuth(t, db, clock)
+	later := &auth.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{ID: "later", ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))},
+		AuthTime:         jwt.NewNumericDate(now),
+		SessionID:        "later-sid",
+	}
+	if err := first.Tokens.Revoke(ctx, later); err != nil {
 		t.Fatal(err)
 	}
-	if err := rv.Revoke(ctx, "later", now.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	rv2, err := auth.LoadRevocations(ctx, db, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, jti := range []string{"now", "future", "later"} {
-		if !rv2.IsRevoked(jti) {
-			t.Errorf("IsRevoked(%q) = false after reload", jti)
+	restarted := newAuth(t, db, clock)
+	for _, jti := range []string{"now", "future", "later", "later-sid"} {
+		if !restarted.Tokens.IsRevoked(jti) {
+			t.Errorf("IsRevoked(%q) = false after a restart", jti)
 		}
+	}
+	if restarted.Tokens.IsRevoked("past") {
+		t.Error("IsRevoked(\"past\") = true: a pruned entry came back")
 	}
 }
 

@@ -34,8 +34,8 @@ var Steps = []Step{
 		Refs: []Ref{
 			{"auth/key.go", "SigningKey"},
 			{"auth/sqlite/sqlite.go", "DB.LoadOrCreateKey"},
-			{"auth/sessions.go", "NewSessions"},
-			{"auth/tokens.go", "NewTokens"},
+			{"auth/sessions.go", "newSessions"},
+			{"auth/tokens.go", "newTokens"},
 		},
 	},
 	{
@@ -44,9 +44,7 @@ var Steps = []Step{
 		Summary: "One password check, then a server-side record under one strategy and a signed token under the other.",
 		Refs: []Ref{
 			{"auth/users.go", "Users.Authenticate"},
-			{"routes/login.go", "server.sessionLogin"},
 			{"auth/sessions.go", "Sessions.Login"},
-			{"routes/login.go", "server.jwtLogin"},
 			{"auth/tokens.go", "Tokens.Login"},
 			{"auth/tokens.go", "Tokens.Issue"},
 			{"auth/tokens.go", "Tokens.issue"},
@@ -57,15 +55,15 @@ var Steps = []Step{
 		Title:   "Completion: later requests, and logging out",
 		Summary: "How each request is recognised afterwards, and what logout can and cannot undo.",
 		Refs: []Ref{
-			{"routes/api.go", "server.apiStatus"},
-			{"auth/sessions.go", "Sessions.Current"},
-			{"auth/tokens.go", "Tokens.Bearer"},
+			{"auth/identity.go", "Auth.Identify"},
+			{"auth/sessions.go", "Sessions.current"},
+			{"auth/tokens.go", "Tokens.fromHeader"},
 			{"auth/tokens.go", "Tokens.Verify"},
 			{"auth/sessions.go", "Sessions.Logout"},
 			{"auth/tokens.go", "Tokens.Logout"},
 			{"auth/tokens.go", "Tokens.Renew"},
-			{"auth/tokens.go", "Tokens.RevokeClaims"},
-			{"auth/revocations.go", "Revocations"},
+			{"auth/tokens.go", "Tokens.Revoke"},
+			{"auth/revocations.go", "revocations"},
 		},
 	},
 }

@@ -1,20 +1,57 @@
-package routes
+// Package learn serves the walkthrough: its steps, the quiz and the
+// trade-offs measured on the running server. It is mounted beside the
+// core routes with its own dependencies, so it widens none of their types.
+package learn
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"strconv"
 	"sync"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/walkthrough"
+	"github.com/authlab/authlab/routes/web"
 	"github.com/authlab/authlab/views"
 )
 
-// learnCache is what the /learn pages work out once per process: the
+// Deps is what the /learn pages need.
+type Deps struct {
+	Web  *web.Responder
+	Auth *auth.Auth // its settings are quoted, and the trade-offs measured on it
+	// BaseURL is the public URL, for the curl commands the steps show.
+	BaseURL string
+	// SessionStore names the session store ("sqlite" or "memory").
+	SessionStore string
+	// Source holds authlab's Go files (auth/ and auth/sqlite/), which the
+	// steps quote; see walkthrough.Source.
+	Source fs.FS
+	// NotFound answers a step that does not exist.
+	NotFound http.HandlerFunc
+}
+
+// Mount adds the walkthrough's routes under prefix.
+func Mount(r chi.Router, prefix string, d Deps) {
+	s := &server{Deps: d}
+	h := d.Web.Handle
+	r.Get(prefix, h(s.index))
+	r.Get(prefix+"/{step}", h(s.step))
+	r.Get(prefix+"/quiz", h(s.quizForm))
+	r.Post(prefix+"/quiz", h(s.quizSubmit))
+	r.Get(prefix+"/tradeoffs", h(s.tradeoffs))
+}
+
+type server struct {
+	Deps
+	cache cache
+}
+
+// cache is what the /learn pages work out once per process: the
 // declarations they quote and the figures they show.
-type learnCache struct {
+type cache struct {
 	sourceOnce sync.Once
 	source     map[int]map[string]walkthrough.Snippet
 	sourceErr  error
@@ -27,47 +64,48 @@ type learnCache struct {
 
 // learnSource returns the quoted declarations, parsing the source on first
 // use. The files are embedded, so an error here is permanent.
-func (s *server) learnSource() (map[int]map[string]walkthrough.Snippet, error) {
-	s.learn.sourceOnce.Do(func() {
-		s.learn.source, s.learn.sourceErr = walkthrough.Source(s.Source)
+func (s *server) source() (map[int]map[string]walkthrough.Snippet, error) {
+	s.cache.sourceOnce.Do(func() {
+		s.cache.source, s.cache.sourceErr = walkthrough.Source(s.Source)
 	})
-	return s.learn.source, s.learn.sourceErr
+	return s.cache.source, s.cache.sourceErr
 }
 
 // learnFigures measures the trade-offs on first use and keeps them. It
 // runs on the first request for /learn/tradeoffs rather than at start-up,
 // so neither starting the server nor a test that never opens the page
 // pays for it.
-func (s *server) learnFigures() (walkthrough.Figures, error) {
-	s.learn.figuresMu.Lock()
-	defer s.learn.figuresMu.Unlock()
-	if s.learn.figures == nil {
-		f, err := walkthrough.Measure(s.Sessions, s.Tokens)
+func (s *server) figures() (walkthrough.Figures, error) {
+	s.cache.figuresMu.Lock()
+	defer s.cache.figuresMu.Unlock()
+	if s.cache.figures == nil {
+		f, err := walkthrough.Measure(s.Auth)
 		if err != nil {
 			return walkthrough.Figures{}, err
 		}
-		s.learn.figures = &f
+		s.cache.figures = &f
 	}
-	return *s.learn.figures, nil
+	return *s.cache.figures, nil
 }
 
-// learnPage is the shared page model plus the walkthrough's stylesheet.
-func (s *server) learnPage(r *http.Request, title string) views.Page {
-	p := s.page(r, title)
+// page is the shared page model plus the walkthrough's stylesheet.
+func (s *server) page(r *http.Request, title string) views.Page {
+	p := s.Web.Page(r, title)
 	p.Styles = append(p.Styles, "/static/learn.css")
 	return p
 }
 
-func (s *server) learnSettings() views.LearnSettings {
+func (s *server) settings() views.LearnSettings {
+	a := s.Auth.Settings()
 	return views.LearnSettings{
 		BaseURL:         s.BaseURL,
 		SessionStore:    s.SessionStore,
-		SessionCookie:   s.Sessions.CookieName(),
-		JWTCookie:       s.Tokens.CookieName(),
-		SessionIdle:     s.Sessions.IdleTimeout(),
-		SessionLifetime: s.Sessions.Lifetime(),
-		JWTTTL:          s.Tokens.TTL(),
-		JWTLifetime:     s.Tokens.Lifetime(),
+		SessionCookie:   a.SessionCookie,
+		JWTCookie:       a.TokenCookie,
+		SessionIdle:     a.IdleTimeout,
+		SessionLifetime: a.Lifetime,
+		JWTTTL:          a.TokenTTL,
+		JWTLifetime:     a.Lifetime,
 	}
 }
 
@@ -83,65 +121,61 @@ func learnStepOf(st walkthrough.Step) views.LearnStep {
 	return views.LearnStep{Number: st.Number, Title: st.Title, Summary: st.Summary}
 }
 
-func (s *server) learnIndex(w http.ResponseWriter, r *http.Request) {
-	v := views.LearnIndexView{Page: s.learnPage(r, "Learn"), Steps: learnSteps()}
-	s.render(w, r, http.StatusOK, views.LearnIndex(v))
+func (s *server) index(w http.ResponseWriter, r *http.Request) error {
+	v := views.LearnIndexView{Page: s.page(r, "Learn"), Steps: learnSteps()}
+	return s.Web.Render(w, r, http.StatusOK, views.LearnIndex(v))
 }
 
-func (s *server) learnStep(w http.ResponseWriter, r *http.Request) {
+func (s *server) step(w http.ResponseWriter, r *http.Request) error {
 	param := chi.URLParam(r, "step")
 	n, err := strconv.Atoi(param)
 	st, ok := walkthrough.StepByNumber(n)
 	if err != nil || !ok || strconv.Itoa(n) != param {
-		s.notFound(w, r)
-		return
+		s.NotFound(w, r)
+		return nil
 	}
-	source, err := s.learnSource()
+	source, err := s.source()
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	code := make(map[string]views.CodePanel, len(source[n]))
 	for name, sn := range source[n] {
 		code[name] = views.CodePanel{File: sn.File, Name: sn.Name, Line: sn.Line, EndLine: sn.EndLine, Code: sn.Code}
 	}
 	v := views.LearnStepView{
-		Page:     s.learnPage(r, "Step "+param+": "+st.Title),
+		Page:     s.page(r, "Step "+param+": "+st.Title),
 		Step:     learnStepOf(st),
 		Steps:    learnSteps(),
 		Code:     code,
-		Settings: s.learnSettings(),
+		Settings: s.settings(),
 	}
-	s.render(w, r, http.StatusOK, views.LearnStepPage(v))
+	return s.Web.Render(w, r, http.StatusOK, views.LearnStepPage(v))
 }
 
-func (s *server) quizForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, views.LearnQuiz(s.quizView(r, nil)))
+func (s *server) quizForm(w http.ResponseWriter, r *http.Request) error {
+	return s.Web.Render(w, r, http.StatusOK, views.LearnQuiz(s.quizView(r, nil)))
 }
 
 // quizSubmit grades the quiz form. Unanswered questions are fine; a value
 // that is not one of a question's choices is a 400, since no form this
 // server renders can send one.
-func (s *server) quizSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *server) quizSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		s.clientError(w, r, http.StatusBadRequest, "The quiz form could not be read.", err)
-		return
+		return web.BadRequest("The quiz form could not be read.", err)
 	}
 	res, err := walkthrough.Grade(walkthrough.Quiz, r.PostForm)
 	if errors.Is(err, walkthrough.ErrBadAnswer) {
-		s.clientError(w, r, http.StatusBadRequest, "An answer is not one of its question's choices.", err)
-		return
+		return web.BadRequest("An answer is not one of its question's choices.", err)
 	}
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
-	s.render(w, r, http.StatusOK, views.LearnQuiz(s.quizView(r, &res)))
+	return s.Web.Render(w, r, http.StatusOK, views.LearnQuiz(s.quizView(r, &res)))
 }
 
 // quizView is the quiz page: blank when res is nil, else graded.
 func (s *server) quizView(r *http.Request, res *walkthrough.Result) views.QuizView {
-	v := views.QuizView{Page: s.learnPage(r, "Quiz"), Steps: learnSteps()}
+	v := views.QuizView{Page: s.page(r, "Quiz"), Steps: learnSteps()}
 	if res != nil {
 		v.Graded, v.Correct, v.Wrong, v.Unanswered = true, res.Correct, res.Wrong, res.Unanswered
 	}
@@ -181,16 +215,15 @@ func quizQuestion(a walkthrough.Answer, graded bool) views.QuizQuestion {
 	return out
 }
 
-func (s *server) tradeoffs(w http.ResponseWriter, r *http.Request) {
-	f, err := s.learnFigures()
+func (s *server) tradeoffs(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.figures()
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	v := views.TradeoffsView{
-		Page:     s.learnPage(r, "Trade-offs"),
+		Page:     s.page(r, "Trade-offs"),
 		Steps:    learnSteps(),
-		Settings: s.learnSettings(),
+		Settings: s.settings(),
 		Figures: views.TradeoffFigures{
 			UserID:        f.UserID,
 			SessionCookie: f.SessionCookie,
@@ -206,5 +239,5 @@ func (s *server) tradeoffs(w http.ResponseWriter, r *http.Request) {
 			Budget:        walkthrough.TimeBudget,
 		},
 	}
-	s.render(w, r, http.StatusOK, views.LearnTradeoffs(v))
+	return s.Web.Render(w, r, http.StatusOK, views.LearnTradeoffs(v))
 }

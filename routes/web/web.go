@@ -1,0 +1,200 @@
+// Package web is what every authlab handler answers with: handlers that
+// return an error, one place that turns the error into a page or a JSON
+// body, and the writer that sends both. It is shared by routes and the
+// /learn pages, and holds no route of its own.
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/views"
+)
+
+// Handler is an http.Handler that returns its failure instead of writing
+// it: Responder.Handle turns the error into the response, so a missing
+// return after an error page cannot happen.
+type Handler func(http.ResponseWriter, *http.Request) error
+
+// Error is a failure with the status and words the client gets. Err, when
+// set, is logged and never sent.
+type Error struct {
+	Status  int
+	Heading string // the page's heading; "" means the status text
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// BadRequest is a 400 with message; err says what failed, for the log.
+func BadRequest(message string, err error) error {
+	return &Error{Status: http.StatusBadRequest, Message: message, Err: err}
+}
+
+// Status is a failure with any client-error status.
+func Status(status int, message string) error {
+	return &Error{Status: status, Message: message}
+}
+
+// TooLarge is the answer to a body over the size limit.
+const TooLarge = "The request body is larger than 1 MiB."
+
+// Responder writes pages, JSON and errors. It needs nothing but a logger
+// and the site's links, so main can build it before the handlers and the
+// auth package that report to it.
+type Responder struct {
+	log   *slog.Logger
+	links views.Links
+}
+
+// NewResponder returns a Responder that logs to log and gives every page
+// links.
+func NewResponder(log *slog.Logger, links views.Links) *Responder {
+	return &Responder{log: log, links: links}
+}
+
+// Log is the logger failures are written to.
+func (rs *Responder) Log() *slog.Logger { return rs.log }
+
+// Handle adapts h to net/http, answering its error with Fail.
+func (rs *Responder) Handle(h Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			rs.Fail(w, r, err)
+		}
+	}
+}
+
+// Fail answers err: a body over the size limit is a 413 whatever the
+// handler made of it, an *Error its own status and words, anything else a
+// logged 500 that tells the client only the request id.
+func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		tooBig *http.MaxBytesError
+		e      *Error
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		rs.ErrorPage(w, r, http.StatusRequestEntityTooLarge, "", TooLarge)
+	case errors.As(err, &e) && e.Status < http.StatusInternalServerError:
+		rs.ErrorPage(w, r, e.Status, e.Heading, e.Message)
+	default:
+		rs.ServerError(w, r, err)
+	}
+}
+
+// ServerError logs err with the request id and answers 500. Its signature
+// fits auth.Options.ErrorFunc, for a session store that fails.
+func (rs *Responder) ServerError(w http.ResponseWriter, r *http.Request, err error) {
+	id := RequestID(r.Context())
+	rs.log.Error("server error", "id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	rs.ErrorPage(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The server failed to answer this request. It has been logged as "+id+".")
+}
+
+// ErrorPage answers with status: a JSON error under /api/, else a page in
+// the layout with no sign-in state, since it may answer a request that was
+// never identified. An empty heading means the status text.
+func (rs *Responder) ErrorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	if IsAPI(r) {
+		if err := rs.JSON(w, status, APIError{Error: message}); err != nil {
+			http.Error(w, http.StatusText(status), status)
+		}
+		return
+	}
+	if heading == "" {
+		heading = http.StatusText(status)
+	}
+	v := views.ErrorView{Page: views.Page{Title: heading, Path: r.URL.Path, Links: rs.links}, Status: status, Heading: heading, Message: message}
+	if err := rs.Render(w, r, status, views.Error(v)); err != nil {
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// APIError is the body of every /api/ error.
+type APIError struct {
+	Error string `json:"error"`
+}
+
+// IsAPI reports whether r is for the JSON API, which answers errors in JSON.
+func IsAPI(r *http.Request) bool {
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// Render writes c with status. It renders into a buffer first, so a
+// component that fails returns its error with nothing sent, and the
+// caller's error answer is the whole response.
+func (rs *Responder) Render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	write(w, status, "text/html; charset=utf-8", buf.Bytes())
+	return nil
+}
+
+// JSON writes v as JSON with status, or returns the encoding error with
+// nothing sent.
+func (rs *Responder) JSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	write(w, status, "application/json", append(b, '\n'))
+	return nil
+}
+
+// write is the one place a whole response body is sent.
+func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// Page returns the view model every page shares, with this browser's
+// sign-in state under each strategy for the nav, read from the request's
+// identity.
+func (rs *Responder) Page(r *http.Request, title string) views.Page {
+	p := views.Page{Title: title, Path: r.URL.Path, Links: rs.links, Nav: &views.Nav{}}
+	id, _ := auth.IdentityFrom(r.Context())
+	if id.Session.SignedIn() {
+		p.Nav.SessionUser = id.Session.User.Username
+	}
+	if id.JWT.SignedIn() {
+		p.Nav.JWTUser = id.JWT.User.Username
+	}
+	return p
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// WithRequestID returns ctx carrying the request id logged with every
+// line the request writes.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey, id)
+}
+
+// RequestID returns the id WithRequestID gave ctx.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}

@@ -25,40 +25,37 @@ import (
 	"time"
 )
 
-// authlab loadtest measures every request path of authlab against a bare
-// net/http server in the same run, on the same machine, so its budgets are
-// ratios that hold from one machine to the next. README.md, "Load test".
-
 const (
 	// loadSecret signs the children's JWTs: fixed, so every run does the
 	// same work, and long enough for AUTHLAB_JWT_SECRET.
 	loadSecret = "authlab-loadtest-fixed-signing-key-0123456789"
 
-	demoUsername = "user1"
-	demoPassword = "pass123"
+	// The demo user authlab creates on a loopback http base URL.
+	loadUser     = "user1"
+	loadPassword = "pass123"
 
 	// The cookie names under an http base URL (CONTRACT.md, "Cookies").
-	sessionCookieName = "authlab_session"
-	jwtCookieName     = "authlab_token"
+	loadSessionCookie = "authlab_session"
+	loadJWTCookie     = "authlab_token"
 
 	floorBody = "hello"
 
-	startTimeout   = 20 * time.Second      // a child answering GET /healthz
-	healthPoll     = 50 * time.Millisecond // between two GET /healthz
-	probeTimeout   = 10 * time.Second      // one plain request
-	wrkGrace       = 30 * time.Second      // beyond -duration before a wrk run is killed
-	loginTimeout   = 2 * time.Minute       // the whole login burst
-	rssSampleEvery = 20 * time.Millisecond // VmRSS during the login burst
-	stopTimeout    = 5 * time.Second       // a killed child reported gone
-	logTailLines   = 40                    // of a child's log, shown on failure
-	maxLoadTime    = 6 * time.Minute       // see loadConfig.check
-	maxLoadRounds  = 10                    // keeps every loop bounded
-	maxLoadLogins  = 1000                  // idem
-	maxWrkConns    = 1000                  // idem
-	maxWrkThreads  = 64                    // idem
-	mib            = 1 << 20               // bytes
-	kib            = 1 << 10               // bytes; /proc/PID/status counts in kB
-	loadUsageHint  = "authlab loadtest -h lists the flags"
+	childStartTimeout = 20 * time.Second      // a child answering GET /healthz
+	healthPoll        = 50 * time.Millisecond // between two GET /healthz
+	probeTimeout      = 10 * time.Second      // one plain request
+	wrkGrace          = 30 * time.Second      // beyond -duration before a wrk run is killed
+	loginTimeout      = 2 * time.Minute       // the whole login burst
+	rssSampleEvery    = 20 * time.Millisecond // VmRSS during the login burst
+	childStopTimeout  = 5 * time.Second       // a killed child reported gone
+	logTailLines      = 40                    // of a child's log, shown on failure
+	maxLoadTime       = 6 * time.Minute       // see loadConfig.check
+	maxLoadRounds     = 10                    // keeps every loop bounded
+	maxLoadLogins     = 1000                  // idem
+	maxWrkConns       = 1000                  // idem
+	maxWrkThreads     = 64                    // idem
+	mib               = 1 << 20               // bytes
+	kib               = 1 << 10               // bytes; /proc/PID/status counts in kB
+	loadUsageHint     = "authlab loadtest -h lists the flags"
 )
 
 // errBudgetMissed is what runLoadtest returns, after printing the report,
@@ -205,7 +202,10 @@ func (c loadConfig) check(paths int) error {
 	return nil
 }
 
-// runLoadtest is the loadtest subcommand.
+// runLoadtest is the loadtest subcommand (README.md, "Load test"). It
+// measures authlab against a bare net/http server in the same run, on the
+// same machine, so that its budgets are ratios that hold from one machine
+// to the next.
 func runLoadtest(ctx context.Context, args []string, stdout io.Writer) error {
 	cfg, err := parseLoadFlags(args, stdout)
 	if errors.Is(err, errHelp) {
@@ -303,6 +303,7 @@ func runTarget(ctx context.Context, cfg loadConfig, t loadTarget, stdout io.Writ
 		}
 	}
 
+	loadBefore := loadAverage()
 	fmt.Fprintf(stdout, "authlab loadtest: %d rounds of wrk -t%d -c%d -d%s --latency over %d paths, %d CPUs\n",
 		cfg.rounds, cfg.threads, cfg.connections, wrkSeconds(cfg.duration), len(t.paths), runtime.NumCPU())
 	samples := make([][]loadSample, len(t.paths))
@@ -335,6 +336,8 @@ func runTarget(ctx context.Context, cfg loadConfig, t loadTarget, stdout io.Writ
 		}
 	}
 
+	loadAfter := loadAverage()
+
 	measured := children[t.measured]
 	rss, err := procStatusBytes(measured.cmd.Process.Pid, "VmRSS")
 	if err != nil {
@@ -348,16 +351,39 @@ func runTarget(ctx context.Context, cfg loadConfig, t loadTarget, stdout io.Writ
 		return fmt.Errorf("loadtest: authlab (%s) exited during the login burst: %v", t.measured, measured.waitErr)
 	}
 
-	results := summarize(t.paths, samples, floorIdx)
-	verdicts := checkBudgets(results, t.limits, rss, logins)
-	writeReport(stdout, t, cfg, results, notes, rss, logins, verdicts)
-	for _, r := range results {
+	rep := loadReport{
+		target:  t,
+		cfg:     cfg,
+		results: summarize(t.paths, samples, floorIdx),
+		notes:   notes,
+		loadavg: [2]string{loadBefore, loadAfter},
+		rss:     rss,
+		logins:  logins,
+	}
+	rep.verdicts = checkBudgets(rep.results, t.limits, rss, logins)
+	rep.write(stdout)
+	for _, r := range rep.results {
 		sawErrors = sawErrors || r.errors > 0 || r.unexpected > 0
 	}
-	if missed := countMissed(verdicts); missed > 0 {
-		return fmt.Errorf("loadtest: %d of %d %w", missed, len(verdicts), errBudgetMissed)
+	if missed := countMissed(rep.verdicts); missed > 0 {
+		return fmt.Errorf("loadtest: %d of %d %w", missed, len(rep.verdicts), errBudgetMissed)
 	}
 	return nil
+}
+
+// loadAverage is the machine's 1-minute load average, or "" where there is
+// no /proc/loadavg. Other work on the machine skews the ratios, since the
+// floor and authlab do not share the CPUs with it alike; the report shows
+// it so a reader can tell.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 func instanceName(p loadPath) string {
@@ -413,7 +439,7 @@ func startChild(ctx context.Context, exe, dir string, in loadInstance) (*loadChi
 	}()
 
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(startTimeout)
+	deadline := time.Now().Add(childStartTimeout)
 	for {
 		if c.exited() {
 			return c, fmt.Errorf("loadtest: authlab (%s) exited at start: %v", in.name, c.waitErr)
@@ -422,7 +448,7 @@ func startChild(ctx context.Context, exe, dir string, in loadInstance) (*loadChi
 			return c, nil
 		}
 		if time.Now().After(deadline) {
-			return c, fmt.Errorf("loadtest: authlab (%s) did not answer GET /healthz with 200 within %s", in.name, startTimeout)
+			return c, fmt.Errorf("loadtest: authlab (%s) did not answer GET /healthz with 200 within %s", in.name, childStartTimeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -468,7 +494,7 @@ func (c *loadChild) stop() {
 	c.cmd.Process.Kill()
 	select {
 	case <-c.done:
-	case <-time.After(stopTimeout):
+	case <-time.After(childStopTimeout):
 	}
 }
 
@@ -539,10 +565,10 @@ func (c loadCreds) headers(want credential) []string {
 		h = append(h, "Authorization: Bearer "+c.jwt)
 	}
 	if want&sessionCookie != 0 {
-		cookies = append(cookies, sessionCookieName+"="+c.sessionCookie)
+		cookies = append(cookies, loadSessionCookie+"="+c.sessionCookie)
 	}
 	if want&jwtCookie != 0 {
-		cookies = append(cookies, jwtCookieName+"="+c.jwtCookie)
+		cookies = append(cookies, loadJWTCookie+"="+c.jwtCookie)
 	}
 	if len(cookies) > 0 {
 		h = append(h, "Cookie: "+strings.Join(cookies, "; "))
@@ -567,7 +593,7 @@ func logIn(ctx context.Context, base string, want credential) (loadCreds, error)
 		c.jwt, c.sessionCookie = jwt, cookie
 	}
 	if want&jwtCookie != 0 {
-		form := url.Values{"username": {demoUsername}, "password": {demoPassword}}
+		form := url.Values{"username": {loadUser}, "password": {loadPassword}}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/jwt/login", strings.NewReader(form.Encode()))
 		if err != nil {
 			return loadCreds{}, fmt.Errorf("POST /jwt/login: %w", err)
@@ -582,8 +608,8 @@ func logIn(ctx context.Context, base string, want credential) (loadCreds, error)
 		if resp.StatusCode != http.StatusSeeOther {
 			return loadCreds{}, fmt.Errorf("POST /jwt/login: status %d, want %d", resp.StatusCode, http.StatusSeeOther)
 		}
-		if c.jwtCookie = cookieValue(resp, jwtCookieName); c.jwtCookie == "" {
-			return loadCreds{}, fmt.Errorf("POST /jwt/login: no %s cookie in the answer", jwtCookieName)
+		if c.jwtCookie = cookieValue(resp, loadJWTCookie); c.jwtCookie == "" {
+			return loadCreds{}, fmt.Errorf("POST /jwt/login: no %s cookie in the answer", loadJWTCookie)
 		}
 	}
 	return c, nil
@@ -592,7 +618,7 @@ func logIn(ctx context.Context, base string, want credential) (loadCreds, error)
 // apiLogin is one POST /api/auth as the demo user: the JWT from the body
 // and the session cookie's value.
 func apiLogin(ctx context.Context, client *http.Client, base string) (jwt, session string, err error) {
-	body := fmt.Sprintf(`{"username":%q,"password":%q}`, demoUsername, demoPassword)
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, loadUser, loadPassword)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/auth", strings.NewReader(body))
 	if err != nil {
 		return "", "", fmt.Errorf("POST /api/auth: %w", err)
@@ -612,8 +638,8 @@ func apiLogin(ctx context.Context, client *http.Client, base string) (jwt, sessi
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Token == "" {
 		return "", "", &unexpectedAnswer{"POST /api/auth: the body holds no token"}
 	}
-	if session = cookieValue(resp, sessionCookieName); session == "" {
-		return "", "", &unexpectedAnswer{"POST /api/auth: no " + sessionCookieName + " cookie in the answer"}
+	if session = cookieValue(resp, loadSessionCookie); session == "" {
+		return "", "", &unexpectedAnswer{"POST /api/auth: no " + loadSessionCookie + " cookie in the answer"}
 	}
 	return out.Token, session, nil
 }
@@ -1052,27 +1078,44 @@ func countMissed(v []verdict) int {
 	return n
 }
 
-// writeReport prints the markdown report.
-func writeReport(w io.Writer, t loadTarget, cfg loadConfig, results []pathResult, notes []string,
-	rss int64, logins loginResult, verdicts []verdict) {
-	fmt.Fprintf(w, "\n## authlab load test (%s)\n\n", t.name)
+// loadReport is what the printed report shows.
+type loadReport struct {
+	target   loadTarget
+	cfg      loadConfig
+	results  []pathResult
+	notes    []string  // what the plain requests after the runs found
+	loadavg  [2]string // loadAverage before and after the GET load
+	rss      int64     // bytes, the measured instance after the GET load
+	logins   loginResult
+	verdicts []verdict
+}
+
+// write prints the report as markdown.
+func (rep loadReport) write(w io.Writer) {
+	cfg, logins := rep.cfg, rep.logins
+	fmt.Fprintf(w, "\n## authlab load test (%s)\n\n", rep.target.name)
 	fmt.Fprintf(w, "wrk -t%d -c%d -d%s --latency, %d interleaved rounds, %d CPUs, %s. "+
-		"req/s, p50 and p99 are medians over the rounds; %% of floor is the median of each round's ratio to that round's floor.\n\n",
+		"req/s, p50 and p99 are medians over the rounds; %% of floor is the median of each round's ratio to that round's floor.\n",
 		cfg.threads, cfg.connections, wrkSeconds(cfg.duration), cfg.rounds, runtime.NumCPU(), runtime.Version())
+	if rep.loadavg[0] != "" {
+		fmt.Fprintf(w, "1-minute load average: %s before the GET load, %s after; other work on the machine skews the ratios.\n",
+			rep.loadavg[0], rep.loadavg[1])
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| path | req/s | p50 | p99 | % of floor | errors | non-2xx |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-	for _, r := range results {
+	for _, r := range rep.results {
 		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %d | %d |\n",
 			r.path.name, r.rps, fmtLatency(r.p50), fmtLatency(r.p99), fmtPercent(r.ofFloor), r.errors, r.unexpected)
 	}
-	if len(notes) > 0 {
+	if len(rep.notes) > 0 {
 		fmt.Fprintln(w, "\nwrk counts a 3xx as a success; the plain request after each run found:")
-		for _, n := range notes {
+		for _, n := range rep.notes {
 			fmt.Fprintln(w, "- "+n)
 		}
 	}
 
-	fmt.Fprintf(w, "\nRSS of authlab (%s) after the GET load: %s\n", t.measured, fmtMiB(rss))
+	fmt.Fprintf(w, "\nRSS of authlab (%s) after the GET load: %s\n", rep.target.measured, fmtMiB(rep.rss))
 	fmt.Fprintf(w, "Peak RSS under %d concurrent logins: %s (VmHWM; VmRSS sampled every %s peaked at %s)\n\n",
 		logins.n, fmtMiB(logins.peakRSS), rssSampleEvery, fmtMiB(logins.sampledRSS))
 	fmt.Fprintln(w, "| logins | ok | failed | req/s | p50 | p99 |")
@@ -1085,14 +1128,14 @@ func writeReport(w io.Writer, t loadTarget, cfg loadConfig, results []pathResult
 	}
 
 	fmt.Fprintln(w, "\nBudgets:")
-	for _, v := range verdicts {
+	for _, v := range rep.verdicts {
 		status := "PASS"
 		if !v.pass {
 			status = "FAIL"
 		}
 		fmt.Fprintf(w, "- %s %s (%s)\n", status, v.budget, v.got)
 	}
-	fmt.Fprintf(w, "\n%d of %d budgets missed.\n", countMissed(verdicts), len(verdicts))
+	fmt.Fprintf(w, "\n%d of %d budgets missed.\n", countMissed(rep.verdicts), len(rep.verdicts))
 }
 
 func fmtLatency(d time.Duration) string {

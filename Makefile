@@ -63,6 +63,6 @@ loadtest-setup:
 	fi
 
 loadtest: loadtest-setup
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && trap 'exit 130' INT TERM && \
 	$(GO) build -o "$$tmp/authlab" . && \
 	"$$tmp/authlab" loadtest -rounds $(ROUNDS) -duration $(DURATION) -connections $(CONNECTIONS) -threads $(THREADS)

@@ -347,6 +347,9 @@ func runTarget(ctx context.Context, cfg loadConfig, t loadTarget, stdout io.Writ
 	if err != nil {
 		return fmt.Errorf("loadtest: login burst on %s: %w", t.measured, err)
 	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("loadtest: login burst on %s: %w", t.measured, ctx.Err())
+	}
 	if measured.exited() {
 		return fmt.Errorf("loadtest: authlab (%s) exited during the login burst: %v", t.measured, measured.waitErr)
 	}

@@ -159,6 +159,9 @@ func (c config) secure() bool { return c.baseURL != nil && c.baseURL.Scheme == "
 // run is the whole program, with its outside world passed in so tests can
 // start it like main does.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "loadtest" {
+		return runLoadtest(ctx, args[1:], stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if errors.Is(err, errHelp) {
 		return nil

@@ -200,9 +200,12 @@ type Settings struct {
 	SessionCookie string
 	TokenCookie   string
 	IdleTimeout   time.Duration
-	Lifetime      time.Duration
-	TokenTTL      time.Duration
-	Issuer        string
+	// IdleStep is how far a session's last-seen time, and so its idle
+	// deadline, may lag behind its last request (see Sessions).
+	IdleStep time.Duration
+	Lifetime time.Duration
+	TokenTTL time.Duration
+	Issuer   string
 }
 
 // Settings returns the values a is running with.
@@ -210,8 +213,9 @@ func (a *Auth) Settings() Settings {
 	return Settings{
 		SessionCookie: a.Sessions.cookieName(),
 		TokenCookie:   a.Tokens.cookie,
-		IdleTimeout:   a.Sessions.mgr.IdleTimeout,
-		Lifetime:      a.Sessions.mgr.Lifetime,
+		IdleTimeout:   a.Sessions.idle,
+		IdleStep:      a.Sessions.step,
+		Lifetime:      a.Sessions.lifetime,
 		TokenTTL:      a.Tokens.ttl,
 		Issuer:        a.Tokens.issuer,
 	}

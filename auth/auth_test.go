@@ -91,7 +91,7 @@ func TestNewFillsDefaults(t *testing.T) {
 	}{
 		{"zero options take the defaults", func(*Options) {}, Settings{
 			SessionCookie: DefaultSessionCookie, TokenCookie: DefaultTokenCookie,
-			IdleTimeout: DefaultIdleTimeout, Lifetime: DefaultLifetime, TokenTTL: DefaultTokenTTL,
+			IdleTimeout: DefaultIdleTimeout, IdleStep: time.Minute, Lifetime: DefaultLifetime, TokenTTL: DefaultTokenTTL,
 			Issuer: DefaultIssuer,
 		}, false},
 		{"own names and timeouts", func(o *Options) {
@@ -99,19 +99,19 @@ func TestNewFillsDefaults(t *testing.T) {
 			o.IdleTimeout, o.Lifetime, o.TokenTTL = 5*time.Minute, 2*time.Hour, time.Minute
 		}, Settings{
 			SessionCookie: "shop_sid", TokenCookie: "shop_jwt",
-			IdleTimeout: 5 * time.Minute, Lifetime: 2 * time.Hour, TokenTTL: time.Minute,
+			IdleTimeout: 5 * time.Minute, IdleStep: 30 * time.Second, Lifetime: 2 * time.Hour, TokenTTL: time.Minute,
 			Issuer: "shop",
 		}, false},
 		{"secure prefixes __Host-", func(o *Options) { o.Secure = true }, Settings{
 			SessionCookie: "__Host-" + DefaultSessionCookie, TokenCookie: "__Host-" + DefaultTokenCookie,
-			IdleTimeout: DefaultIdleTimeout, Lifetime: DefaultLifetime, TokenTTL: DefaultTokenTTL,
+			IdleTimeout: DefaultIdleTimeout, IdleStep: time.Minute, Lifetime: DefaultLifetime, TokenTTL: DefaultTokenTTL,
 			Issuer: DefaultIssuer,
 		}, true},
 		{"secure prefixes own names", func(o *Options) {
 			o.Secure, o.SessionCookie, o.TokenCookie = true, "shop_sid", "shop_jwt"
 		}, Settings{
 			SessionCookie: "__Host-shop_sid", TokenCookie: "__Host-shop_jwt",
-			IdleTimeout: DefaultIdleTimeout, Lifetime: DefaultLifetime, TokenTTL: DefaultTokenTTL,
+			IdleTimeout: DefaultIdleTimeout, IdleStep: time.Minute, Lifetime: DefaultLifetime, TokenTTL: DefaultTokenTTL,
 			Issuer: DefaultIssuer,
 		}, true},
 	}
@@ -145,8 +145,8 @@ func TestNewFillsDefaults(t *testing.T) {
 			if want := authtest.Start.Add(tc.want.IdleTimeout); !st.Record.IdleDeadline.Equal(want) {
 				t.Errorf("session IdleDeadline = %v, want clock + %v", st.Record.IdleDeadline, tc.want.IdleTimeout)
 			}
-			if left := time.Until(st.Record.Deadline); left > tc.want.Lifetime || left < tc.want.Lifetime-time.Minute {
-				t.Errorf("session Deadline is %v away, want %v", left, tc.want.Lifetime)
+			if want := authtest.Start.Add(tc.want.Lifetime); !st.Record.Deadline.Equal(want) {
+				t.Errorf("session Deadline = %v, want clock + %v", st.Record.Deadline, tc.want.Lifetime)
 			}
 
 			// The JWT cookie and claims of a login.

@@ -10,10 +10,15 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
-// sessionUserKey is the one value a session holds: the user's id.
-// Everything else about the user is looked up on each request, so a change
-// to the account (or its deletion) takes effect at once.
-const sessionUserKey = "userID"
+// The values a session record holds: the user's id, when they logged in,
+// and when the session was last seen (Unix milliseconds). Everything else
+// about the user is looked up on each request, so a change to the account
+// (or its deletion) takes effect at once.
+const (
+	sessionUserKey  = "userID"
+	sessionLoginKey = "login"
+	sessionSeenKey  = "seen"
+)
 
 // scsToken matches the tokens scs makes: 32 random bytes, base64url.
 var scsToken = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
@@ -21,16 +26,34 @@ var scsToken = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 // Sessions is the server-side strategy: the browser holds only a random
 // token in a cookie, and the server keeps the record it names. Logging out
 // deletes the record, so the token stops working everywhere at once.
+//
+// The idle timeout is enforced here rather than by scs, whose own idle
+// handling writes the record back on every request. A record keeps when
+// it was last seen, and a request writes it back only when that has moved
+// by more than the step (a tenth of the idle timeout, a minute at most):
+// a busy session costs one store write a step, and the idle timeout holds
+// to within one step, never longer than set.
 type Sessions struct {
-	mgr  *scs.SessionManager
-	now  Clock
-	fail func(http.ResponseWriter, *http.Request, error)
+	mgr      *scs.SessionManager
+	now      Clock
+	idle     time.Duration
+	lifetime time.Duration
+	step     time.Duration
+	fail     func(http.ResponseWriter, *http.Request, error)
 }
 
+// idleStep is how far the last-seen time may lag before a request writes
+// it back.
+func idleStep(idle time.Duration) time.Duration { return min(idle/10, time.Minute) }
+
 func newSessions(opts Options) *Sessions {
+	s := &Sessions{now: opts.Clock, idle: opts.IdleTimeout, lifetime: opts.Lifetime,
+		step: idleStep(opts.IdleTimeout), fail: opts.ErrorFunc}
 	mgr := scs.New()
-	mgr.Store = opts.SessionStore
-	mgr.IdleTimeout = opts.IdleTimeout
+	mgr.Store = &expiringStore{Store: opts.SessionStore, s: s}
+	mgr.Codec = recordCodec{}
+	// scs keeps the absolute lifetime too, as the row's latest expiry; the
+	// idle timeout is this type's (see Sessions).
 	mgr.Lifetime = opts.Lifetime
 	mgr.Cookie.Name = cookieName(opts.SessionCookie, opts.Secure)
 	mgr.Cookie.HttpOnly = true
@@ -41,7 +64,36 @@ func newSessions(opts Options) *Sessions {
 	// server alone decides when the session has ended, so it can say why.
 	mgr.Cookie.Persist = false
 	mgr.ErrorFunc = opts.ErrorFunc
-	return &Sessions{mgr: mgr, now: opts.Clock, fail: opts.ErrorFunc}
+	s.mgr = mgr
+	return s
+}
+
+// expiringStore gives each record the expiry its own times call for, the
+// idle deadline or the end of its lifetime, whichever comes first, so the
+// store drops a session that sat idle without being told.
+type expiringStore struct {
+	scs.Store
+	s *Sessions
+}
+
+func (e *expiringStore) Commit(token string, b []byte, expiry time.Time) error {
+	if _, values, err := (recordCodec{}).Decode(b); err == nil {
+		if end, ok := e.s.end(values); ok && end.Before(expiry) {
+			expiry = end
+		}
+	}
+	return e.Store.Commit(token, b, expiry)
+}
+
+// end is when the session whose record holds values ends, unless a
+// request comes first.
+func (s *Sessions) end(values map[string]any) (time.Time, bool) {
+	seen, ok1 := values[sessionSeenKey].(int64)
+	login, ok2 := values[sessionLoginKey].(int64)
+	if !ok1 || !ok2 {
+		return time.Time{}, false
+	}
+	return earliest(time.UnixMilli(seen).Add(s.idle), time.UnixMilli(login).Add(s.lifetime)), true
 }
 
 func (s *Sessions) cookieName() string { return s.mgr.Cookie.Name }
@@ -70,8 +122,11 @@ func (s *Sessions) Login(ctx context.Context, u User) (SessionState, error) {
 	if err := s.mgr.RenewToken(ctx); err != nil {
 		return SessionState{Err: ErrNoCredentials}, fmt.Errorf("auth: renew session token: %w", err)
 	}
+	now := s.now()
 	s.mgr.Put(ctx, sessionUserKey, u.ID)
-	return SessionState{User: u, Record: s.record(ctx, u.ID)}, nil
+	s.mgr.Put(ctx, sessionLoginKey, now.UnixMilli())
+	s.mgr.Put(ctx, sessionSeenKey, now.UnixMilli())
+	return SessionState{User: u, Record: s.record(u.ID, now, now)}, nil
 }
 
 // Logout deletes the server-side record and expires the cookie. The old
@@ -85,7 +140,9 @@ func (s *Sessions) Logout(ctx context.Context) (SessionState, error) {
 
 // current works out what r's session cookie proves: no cookie, a cookie
 // scs never made, a token with no live record (idle, past its lifetime, or
-// logged out), a user who no longer exists, or a signed-in user.
+// logged out), a user who no longer exists, or a signed-in user. A live
+// session last seen more than a step ago is marked seen now, which scs
+// saves as the response goes out.
 func (s *Sessions) current(r *http.Request, byID func(context.Context, int64) (User, error)) SessionState {
 	c, err := r.Cookie(s.mgr.Cookie.Name)
 	if err != nil || c.Value == "" {
@@ -99,37 +156,48 @@ func (s *Sessions) current(r *http.Request, byID func(context.Context, int64) (U
 		}
 		return SessionState{Err: ErrSessionEnded}
 	}
+	now := s.now()
+	login := time.UnixMilli(s.mgr.GetInt64(ctx, sessionLoginKey))
+	seen := time.UnixMilli(s.mgr.GetInt64(ctx, sessionSeenKey))
+	rec := s.record(id, login, seen)
+	if !now.Before(rec.IdleDeadline) {
+		return SessionState{Err: ErrSessionEnded}
+	}
 	u, err := byID(ctx, id)
 	if err != nil {
 		return SessionState{Err: unknownUser(err)}
 	}
-	return SessionState{User: u, Record: s.record(ctx, id)}
+	if now.Sub(seen) >= s.step {
+		s.mgr.Put(ctx, sessionSeenKey, now.UnixMilli())
+		rec = s.record(id, login, now)
+	}
+	return SessionState{User: u, Record: rec}
 }
 
 // SessionRecord is what the server keeps for a signed-in session, with the
 // two moments at which it ends unless something happens first.
 type SessionRecord struct {
 	UserID int64
-	// IdleDeadline is when the session ends if no request uses it. Every
-	// request that loads the session moves it forward, this one included.
+	Login  time.Time // when the user logged in
+	Seen   time.Time // the last request the record remembers
+	// IdleDeadline is when the session ends if no request uses it: Seen
+	// plus the idle timeout, or Deadline if that comes first.
 	IdleDeadline time.Time
 	// Deadline is when the session ends however active it is.
 	Deadline time.Time
 }
 
-func (s *Sessions) record(ctx context.Context, userID int64) SessionRecord {
-	deadline := s.mgr.Deadline(ctx)
-	idle := s.now().Add(s.mgr.IdleTimeout).UTC()
-	if idle.After(deadline) {
-		idle = deadline
-	}
-	return SessionRecord{UserID: userID, IdleDeadline: idle, Deadline: deadline}
+func (s *Sessions) record(userID int64, login, seen time.Time) SessionRecord {
+	deadline := login.Add(s.lifetime).UTC()
+	return SessionRecord{UserID: userID, Login: login.UTC(), Seen: seen.UTC(),
+		IdleDeadline: earliest(seen.Add(s.idle).UTC(), deadline), Deadline: deadline}
 }
 
 // RecordSize is the number of bytes the store keeps for rec: the pages
 // that compare the strategies show it.
 func (s *Sessions) RecordSize(rec SessionRecord) int {
-	b, err := s.mgr.Codec.Encode(rec.Deadline, map[string]any{sessionUserKey: rec.UserID})
+	b, err := s.mgr.Codec.Encode(rec.Deadline, map[string]any{
+		sessionUserKey: rec.UserID, sessionLoginKey: rec.Login.UnixMilli(), sessionSeenKey: rec.Seen.UnixMilli()})
 	if err != nil {
 		return 0
 	}
@@ -141,4 +209,11 @@ func (s *Sessions) RecordSize(rec SessionRecord) int {
 // Auth.Identify must run first.
 func (s *Sessions) Require(deny func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return require(s.fail, deny, func(id Identity) error { return id.Session.Err })
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

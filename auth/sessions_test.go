@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -182,8 +183,9 @@ func TestSessionIdentity(t *testing.T) {
 	})
 }
 
-// The session record holds the user id and nothing else.
-func TestSessionDataHoldsOnlyUserID(t *testing.T) {
+// The session record holds the user id and the login's two times, and
+// nothing else about the user.
+func TestSessionDataHoldsOnlyIDAndTimes(t *testing.T) {
 	s := newSessionServer(t, Options{})
 	token := s.login(t, "")
 	b, found, err := s.f.sessions.Find(token)
@@ -194,20 +196,17 @@ func TestSessionDataHoldsOnlyUserID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(values) != 1 || values[sessionUserKey] != s.f.alice.ID {
-		t.Fatalf("session data = %#v, want only %s = %d", values, sessionUserKey, s.f.alice.ID)
+	at := authtest.Start.UnixMilli()
+	want := map[string]any{sessionUserKey: s.f.alice.ID, sessionLoginKey: at, sessionSeenKey: at}
+	if !maps.Equal(values, want) {
+		t.Fatalf("session data = %#v, want %#v", values, want)
 	}
 }
 
 func TestSessionRecord(t *testing.T) {
-	const idle, lifetime = 30 * time.Minute, 24 * time.Hour
-	// A store that keeps scs's wall-clock expiries: the fake clock is moved
-	// past the absolute deadline below, and the record must still load.
-	store := memstore.NewWithCleanupInterval(0)
-	f := newFixture(t, Options{SessionStore: store, IdleTimeout: idle, Lifetime: lifetime})
-	before := time.Now()
+	const idle, lifetime = 30 * time.Minute, 40 * time.Minute
+	f := newFixture(t, Options{IdleTimeout: idle, Lifetime: lifetime})
 	token := f.sessionLogin(t, f.alice, "")
-	after := time.Now()
 	rec := f.identify(t, creds{session: token}).Session.Record
 
 	if rec.UserID != f.alice.ID {
@@ -216,11 +215,10 @@ func TestSessionRecord(t *testing.T) {
 	if want := authtest.Start.Add(idle); !rec.IdleDeadline.Equal(want) {
 		t.Errorf("IdleDeadline = %v, want clock + idle = %v", rec.IdleDeadline, want)
 	}
-	// scs sets the absolute deadline from the wall clock at login.
-	if rec.Deadline.Before(before.Add(lifetime).Add(-time.Second)) || rec.Deadline.After(after.Add(lifetime).Add(time.Second)) {
-		t.Errorf("Deadline = %v, want login + %v", rec.Deadline, lifetime)
+	if want := authtest.Start.Add(lifetime); !rec.Deadline.Equal(want) || !rec.Login.Equal(authtest.Start) {
+		t.Errorf("Login, Deadline = %v, %v; want %v, login + %v", rec.Login, rec.Deadline, authtest.Start, lifetime)
 	}
-	stored, found, err := store.Find(token)
+	stored, found, err := f.sessions.Find(token)
 	if err != nil || !found {
 		t.Fatalf("Find = %v, %v", found, err)
 	}
@@ -228,14 +226,61 @@ func TestSessionRecord(t *testing.T) {
 		t.Errorf("RecordSize = %d, want the %d bytes stored", got, len(stored))
 	}
 
-	// Idle deadline never shown past the absolute one.
-	f.clock.Set(rec.Deadline.Add(time.Hour))
+	// Seen 20 minutes in, the idle deadline would be 50 minutes: it is
+	// never shown past the absolute one, and the session ends there.
+	f.clock.Advance(20 * time.Minute)
 	rec = f.identify(t, creds{session: token}).Session.Record
 	if rec.UserID != f.alice.ID {
 		t.Fatalf("the session did not load: %+v", rec)
 	}
 	if !rec.IdleDeadline.Equal(rec.Deadline) {
 		t.Errorf("IdleDeadline = %v past Deadline %v", rec.IdleDeadline, rec.Deadline)
+	}
+	f.clock.Set(rec.Deadline)
+	if st := f.identify(t, creds{session: token}).Session; ReasonFor(st.Err) != ReasonExpired {
+		t.Errorf("at the deadline: %+v, want expired", st)
+	}
+}
+
+// TestSessionWritesOncePerStep defends the idle timeout's cost and its
+// bound: requests within one step of the last write change nothing in the
+// store and send no cookie, the first one past it writes the record back,
+// and the idle deadline is then measured from that request.
+func TestSessionWritesOncePerStep(t *testing.T) {
+	const idle = 10 * time.Minute // a step of one minute
+	s := newSessionServer(t, Options{IdleTimeout: idle})
+	clock, store := s.f.clock, s.f.sessions
+	if got := s.f.a.Settings().IdleStep; got != time.Minute {
+		t.Fatalf("Settings().IdleStep = %v, want 1m", got)
+	}
+	token := s.login(t, "")
+	if store.commits != 1 {
+		t.Fatalf("login committed %d times, want 1", store.commits)
+	}
+	for _, at := range []time.Duration{time.Second, 30 * time.Second, time.Minute - time.Millisecond} {
+		clock.Set(authtest.Start.Add(at))
+		if set, body := s.do(t, http.MethodGet, "/whoami", token); set != nil || !strings.HasPrefix(body, "user:alice") {
+			t.Fatalf("at %v: cookie %v, body %q; want alice and no cookie", at, set, body)
+		}
+	}
+	if store.commits != 1 {
+		t.Fatalf("requests within the step committed %d times, want none", store.commits-1)
+	}
+	clock.Set(authtest.Start.Add(time.Minute))
+	if set, _ := s.do(t, http.MethodGet, "/whoami", token); set == nil || set.Value != token {
+		t.Fatalf("the request a step on set %v, want the same token again", set)
+	}
+	if store.commits != 2 {
+		t.Fatalf("the request a step on committed %d times, want 1", store.commits-1)
+	}
+	// Idle from that request on: alive just before idle has passed, ended at it.
+	clock.Set(authtest.Start.Add(time.Minute + idle - time.Millisecond))
+	if _, body := s.do(t, http.MethodGet, "/whoami", token); !strings.HasPrefix(body, "user:alice") {
+		t.Fatalf("just inside the idle timeout: %q", body)
+	}
+	clock.Set(authtest.Start.Add(time.Minute + idle - time.Millisecond + idle))
+	if _, body := s.do(t, http.MethodGet, "/whoami", token); !strings.HasPrefix(body, "reason:expired") {
+		t.Fatalf("idle for the whole timeout: %q, want expired", body)
 	}
 }
 

@@ -84,7 +84,8 @@ func (s *server) sessionPanel(id auth.Identity) views.Panel {
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: "43 random characters, meaningless without the server's record"},
 		{Label: "Server-side record", Value: fmt.Sprintf("user id %d, %d bytes, in the %s store", rec.UserID, s.sessions.RecordSize(rec), s.SessionStore)},
-		{Label: "Idle deadline", Value: when(rec.IdleDeadline, now), Note: "Every request moves it forward, this one included."},
+		{Label: "Idle deadline", Value: when(rec.IdleDeadline, now), Note: "Requests move it forward, writing the record back at most once every " +
+			views.Human(s.Auth.Settings().IdleStep) + ", so it can come up to that much early."},
 		{Label: "Absolute deadline", Value: when(rec.Deadline, now), Note: "No activity extends it; then you log in again."},
 	}
 	return p

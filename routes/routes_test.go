@@ -102,7 +102,7 @@ func (panicUsers) UserByName(context.Context, string) (auth.User, string, error)
 // newTestServer starts the real router over a fresh SQLite database with
 // user1/pass123 (id 1) and user2/pass456 (id 2), and the repository's own
 // Go files as the source the /learn pages quote.
-func newTestServer(t *testing.T, opts ...option) *testServer {
+func newTestServer(t testing.TB, opts ...option) *testServer {
 	t.Helper()
 	cfg := serverConfig{store: "sqlite", idle: 30 * time.Minute, lifetime: 24 * time.Hour, ttl: 15 * time.Minute, key: testKey}
 	for _, o := range opts {
@@ -196,7 +196,7 @@ func newTestServer(t *testing.T, opts ...option) *testServer {
 
 // browser returns a client with its own cookie jar that hands redirects
 // back instead of following them.
-func (ts *testServer) browser(t *testing.T) *http.Client {
+func (ts *testServer) browser(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -237,7 +237,7 @@ func (r response) cookie(name string) *http.Cookie {
 }
 
 // do sends one request. header is pairs of name and value.
-func (ts *testServer) do(t *testing.T, c *http.Client, method, path, contentType string, body io.Reader, header ...string) response {
+func (ts *testServer) do(t testing.TB, c *http.Client, method, path, contentType string, body io.Reader, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, ts.URL+path, body)
 	if err != nil {
@@ -261,12 +261,12 @@ func (ts *testServer) do(t *testing.T, c *http.Client, method, path, contentType
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b), cookies: resp.Cookies()}
 }
 
-func (ts *testServer) get(t *testing.T, c *http.Client, path string, header ...string) response {
+func (ts *testServer) get(t testing.TB, c *http.Client, path string, header ...string) response {
 	t.Helper()
 	return ts.do(t, c, http.MethodGet, path, "", nil, header...)
 }
 
-func (ts *testServer) postForm(t *testing.T, c *http.Client, path string, form url.Values, header ...string) response {
+func (ts *testServer) postForm(t testing.TB, c *http.Client, path string, form url.Values, header ...string) response {
 	t.Helper()
 	return ts.do(t, c, http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), header...)
 }
@@ -277,7 +277,7 @@ func creds(username, password string) url.Values {
 
 // login signs c in under strategy ("session" or "jwt") and returns the
 // value of the cookie it set.
-func (ts *testServer) login(t *testing.T, c *http.Client, strategy, username, password string) string {
+func (ts *testServer) login(t testing.TB, c *http.Client, strategy, username, password string) string {
 	t.Helper()
 	r := ts.postForm(t, c, "/"+strategy+"/login", creds(username, password))
 	if r.status != http.StatusSeeOther {
@@ -1013,16 +1013,17 @@ func TestCookieAttributes(t *testing.T) {
 	}
 }
 
-// TestSessionStoreFailure drops the sessions table under a signed-in
-// browser: the answer is a 500 that names no internals.
+// TestSessionStoreFailure drops the sessions table under the server and
+// presents a session token it has not seen, so the store must read SQLite:
+// the answer is a 500 that names no internals.
 func TestSessionStoreFailure(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	c := ts.browser(t)
-	ts.login(t, c, "session", "user1", "pass123")
 	if _, err := ts.openDB(t).ExecContext(t.Context(), `DROP TABLE sessions`); err != nil {
 		t.Fatal(err)
 	}
+	c := ts.browser(t)
+	ts.plant(t, c, "authlab_session", strings.Repeat("A", 43))
 	tests := []struct {
 		name string
 		path string

@@ -1,6 +1,7 @@
 package routes_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -18,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/sqlite"
 )
 
 // claims returns the claims of a genuine token for user sub, issued now
@@ -227,17 +229,32 @@ func TestSessionFixation(t *testing.T) {
 	}
 }
 
+// deletingUsers is a user store in which one user can be deleted.
+type deletingUsers struct {
+	*sqlite.DB
+	deleted atomic.Int64
+}
+
+func (d *deletingUsers) UserByID(ctx context.Context, id int64) (auth.User, error) {
+	if id == d.deleted.Load() {
+		return auth.User{}, auth.ErrNoUser
+	}
+	return d.DB.UserByID(ctx, id)
+}
+
 // TestDeletedUser checks unknown_user under both strategies for a
 // user deleted while signed in.
 func TestDeletedUser(t *testing.T) {
 	t.Parallel()
-	ts := newTestServer(t)
+	users := &deletingUsers{}
+	ts := newTestServer(t, withUsers(func(db *sqlite.DB) auth.UserStore {
+		users.DB = db
+		return users
+	}))
 	c := ts.browser(t)
 	ts.login(t, c, "session", "user2", "pass456")
 	ts.login(t, c, "jwt", "user2", "pass456")
-	if _, err := ts.openDB(t).ExecContext(t.Context(), `DELETE FROM users WHERE username = 'user2'`); err != nil {
-		t.Fatal(err)
-	}
+	users.deleted.Store(2)
 	s := ts.status(t, c)
 	if s.Authenticated || s.Strategies.Session.Reason != "unknown_user" || s.Strategies.JWT.Reason != "unknown_user" {
 		t.Errorf("after deleting user2: %+v, want unknown_user under both", s)

@@ -44,6 +44,7 @@ type LearnSettings struct {
 	SessionCookie   string
 	JWTCookie       string
 	SessionIdle     time.Duration
+	SessionIdleStep time.Duration // the idle deadline may come this much early
 	SessionLifetime time.Duration
 	JWTTTL          time.Duration
 	JWTLifetime     time.Duration // renewal stops at login + this
@@ -171,9 +172,9 @@ type Timing struct {
 	Each time.Duration
 }
 
-// human writes a setting's duration the way the flags take it: 30m, not
+// Human writes a setting's duration the way the flags take it: 30m, not
 // 30m0s.
-func human(d time.Duration) string {
+func Human(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -87,7 +87,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
-		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(human(v.Settings.JWTTTL))
+		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 91, Col: 66}
 		}
@@ -100,7 +100,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
-		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(human(v.Settings.SessionIdle))
+		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdle))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 97, Col: 76}
 		}
@@ -113,7 +113,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
-		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(human(v.Settings.SessionLifetime))
+		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionLifetime))
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 103, Col: 84}
 		}
@@ -330,7 +330,20 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</section><div class=\"learn-pair\"><section aria-labelledby=\"current-session\"><h2 id=\"current-session\">Server session: look it up</h2><p>The record was loaded by the middleware, one read from the store. With an idle timeout set, scs also writes it back with a later expiry on every request, so each request costs a read and a write. No record means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</section><div class=\"learn-pair\"><section aria-labelledby=\"current-session\"><h2 id=\"current-session\">Server session: look it up</h2><p>The record was loaded by the middleware, one read from the store (the SQLite store answers from memory once it has read a record: one process owns the database, so what it wrote is all there is). The idle timeout is checked here, not by scs: the record remembers when it was last seen, and a request writes it back only when that is ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var13 string
+		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdleStep))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 242, Col: 80}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " old or more. A busy session costs one store write per step rather than one per request, and the idle deadline can come up to one step early, never late. No record, or one idle too long, means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -338,7 +351,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</section><section aria-labelledby=\"current-jwt\"><h2 id=\"current-jwt\">JWT: check the signature</h2><p>The token is taken from the cookie, or from the <code>Authorization</code> header for API clients, never from the query string, where URLs leak it into logs and <code>Referer</code> headers.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</section><section aria-labelledby=\"current-jwt\"><h2 id=\"current-jwt\">JWT: check the signature</h2><p>The token is taken from the cookie, or from the <code>Authorization</code> header for API clients, never from the query string, where URLs leak it into logs and <code>Referer</code> headers.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -346,7 +359,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -354,7 +367,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</section></div><section aria-labelledby=\"logout\"><h2 id=\"logout\">Logging out</h2><div class=\"learn-pair\"><section aria-labelledby=\"logout-session\"><h3 id=\"logout-session\">Server session: delete the record</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</section></div><section aria-labelledby=\"logout\"><h2 id=\"logout\">Logging out</h2><div class=\"learn-pair\"><section aria-labelledby=\"logout-session\"><h3 id=\"logout-session\">Server session: delete the record</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -362,7 +375,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<p>The row is gone, so the token names nothing. Every copy of the cookie, in any browser or in an attacker's hands, stops working on its next request.</p></section><section aria-labelledby=\"logout-jwt\"><h3 id=\"logout-jwt\">JWT: remember the token's id</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p>The row is gone, so the token names nothing. Every copy of the cookie, in any browser or in an attacker's hands, stops working on its next request.</p></section><section aria-labelledby=\"logout-jwt\"><h3 id=\"logout-jwt\">JWT: remember the token's id</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -370,7 +383,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -378,7 +391,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -386,7 +399,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -394,7 +407,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; other instances sharing the database only once they restart</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; other instances sharing the database only once they restart</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -48,10 +47,24 @@ CREATE TABLE IF NOT EXISTS secrets (
 );`
 
 // DB is the open database. Its methods implement auth.UserStore,
-// auth.RevocationStore and auth.KeyStore.
+// auth.RevocationStore and auth.KeyStore, and SessionStore returns an scs
+// store over the same file.
+//
+// One process owns the data folder (Open takes a lock on it), so what this
+// process wrote is all there is: users and session records are served from
+// memory once read, and written through to SQLite, and the answer is never
+// stale. Reads go through a pool whose idle size is its open size, so a
+// burst of requests never opens connections; writes go through one
+// connection, SQLite's one writer, with BEGIN IMMEDIATE.
 type DB struct {
-	db       *sql.DB
-	sessions *sqlite3store.SQLite3Store
+	read  *sql.DB
+	write *sql.DB
+	lock  *os.File
+
+	userByID, userByName, sessionFind *sql.Stmt
+
+	users    *cache[int64, auth.User]
+	sessions *sessionStore
 }
 
 var (
@@ -60,11 +73,24 @@ var (
 	_ auth.KeyStore        = (*DB)(nil)
 )
 
+// readConns is the size of the read pool: enough for both cores and the
+// odd slow query, all kept open.
+const readConns = 4
+
+// cacheSize bounds each in-memory cache; past it, entries are dropped at
+// random and read again from SQLite when next needed.
+const cacheSize = 100_000
+
 // Open opens (creating if need be) the database in dir, in WAL mode, and
-// sets up its schema. It is safe to call on an existing database.
+// sets up its schema. It is safe to call on an existing database. A second
+// process opening the same folder gets ErrInUse.
 func Open(ctx context.Context, dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder %s: %w", dir, unwrapPath(err))
+	}
+	lock, err := lockFolder(dir)
+	if err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, FileName)
 	q := url.Values{}
@@ -73,15 +99,37 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?"+q.Encode())
-	if err != nil {
+	dsn := "file:" + uriPath.Replace(path) + "?" + q.Encode()
+	d := &DB{lock: lock, users: newCache[int64, auth.User](cacheSize)}
+	if d.write, err = sql.Open("sqlite", dsn); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		db.Close()
+	d.write.SetMaxOpenConns(1)
+	if _, err := d.write.ExecContext(ctx, schema); err != nil {
+		d.Close()
 		return nil, fmt.Errorf("set up database %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	if d.read, err = sql.Open("sqlite", dsn); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	d.read.SetMaxOpenConns(readConns)
+	d.read.SetMaxIdleConns(readConns)
+	for _, st := range []struct {
+		dst *(*sql.Stmt)
+		sql string
+	}{
+		{&d.userByID, `SELECT id, username, created FROM users WHERE id = ?`},
+		{&d.userByName, `SELECT id, username, password_hash, created FROM users WHERE username = ?`},
+		{&d.sessionFind, `SELECT data, expiry FROM sessions WHERE token = ?`},
+	} {
+		if *st.dst, err = d.read.PrepareContext(ctx, st.sql); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("prepare %q: %w", st.sql, err)
+		}
+	}
+	return d, nil
 }
 
 // uriPath escapes the characters that mean something in an SQLite URI
@@ -97,22 +145,37 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Close stops the session cleanup and closes the database.
+// Close stops the session cleanup, closes the database and releases the
+// data folder.
 func (d *DB) Close() error {
 	if d.sessions != nil {
-		d.sessions.StopCleanup()
+		d.sessions.stopCleanup()
 	}
-	return d.db.Close()
+	var errs []error
+	for _, st := range []*sql.Stmt{d.userByID, d.userByName, d.sessionFind} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	for _, db := range []*sql.DB{d.read, d.write} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	if d.lock != nil {
+		errs = append(errs, d.lock.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Ping reports whether the database answers.
-func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+func (d *DB) Ping(ctx context.Context) error { return d.read.PingContext(ctx) }
 
 // SessionStore returns the scs store over the sessions table. Expired rows
 // are deleted every five minutes.
 func (d *DB) SessionStore() scs.Store {
 	if d.sessions == nil {
-		d.sessions = sqlite3store.New(d.db)
+		d.sessions = newSessionStore(d, 5*time.Minute)
 	}
 	return d.sessions
 }
@@ -120,7 +183,7 @@ func (d *DB) SessionStore() scs.Store {
 // CreateUser inserts an account.
 func (d *DB) CreateUser(ctx context.Context, username, hash string) (auth.User, error) {
 	now := time.Now().UTC().Truncate(time.Second)
-	res, err := d.db.ExecContext(ctx,
+	res, err := d.write.ExecContext(ctx,
 		`INSERT INTO users (username, password_hash, created) VALUES (?, ?, ?)`,
 		username, hash, now.Unix())
 	if err != nil {
@@ -133,7 +196,9 @@ func (d *DB) CreateUser(ctx context.Context, username, hash string) (auth.User, 
 	if err != nil {
 		return auth.User{}, err
 	}
-	return auth.User{ID: id, Username: username, Created: now}, nil
+	u := auth.User{ID: id, Username: username, Created: now}
+	d.users.put(id, u)
+	return u, nil
 }
 
 // UserByName returns the account named username and its password hash.
@@ -143,9 +208,7 @@ func (d *DB) UserByName(ctx context.Context, username string) (auth.User, string
 		hash    string
 		created int64
 	)
-	err := d.db.QueryRowContext(ctx,
-		`SELECT id, username, password_hash, created FROM users WHERE username = ?`, username).
-		Scan(&u.ID, &u.Username, &hash, &created)
+	err := d.userByName.QueryRowContext(ctx, username).Scan(&u.ID, &u.Username, &hash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, "", auth.ErrNoUser
 	}
@@ -156,15 +219,16 @@ func (d *DB) UserByName(ctx context.Context, username string) (auth.User, string
 	return u, hash, nil
 }
 
-// UserByID returns the account with id.
+// UserByID returns the account with id, from memory once it has been read.
 func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
+	if u, ok := d.users.get(id); ok {
+		return u, nil
+	}
 	var (
 		u       auth.User
 		created int64
 	)
-	err := d.db.QueryRowContext(ctx,
-		`SELECT id, username, created FROM users WHERE id = ?`, id).
-		Scan(&u.ID, &u.Username, &created)
+	err := d.userByID.QueryRowContext(ctx, id).Scan(&u.ID, &u.Username, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, auth.ErrNoUser
 	}
@@ -172,12 +236,13 @@ func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 		return auth.User{}, err
 	}
 	u.Created = time.Unix(created, 0).UTC()
+	d.users.put(id, u)
 	return u, nil
 }
 
 // Revoke records jti as revoked until the given moment.
 func (d *DB) Revoke(ctx context.Context, jti string, until time.Time) error {
-	_, err := d.db.ExecContext(ctx,
+	_, err := d.write.ExecContext(ctx,
 		`INSERT INTO revoked_tokens (jti, until) VALUES (?, ?)
 		 ON CONFLICT (jti) DO UPDATE SET until = max(until, excluded.until)`,
 		jti, until.Unix())
@@ -186,7 +251,7 @@ func (d *DB) Revoke(ctx context.Context, jti string, until time.Time) error {
 
 // ActiveRevocations returns the entries still in force at now.
 func (d *DB) ActiveRevocations(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT jti, until FROM revoked_tokens WHERE until >= ?`, now.Unix())
+	rows, err := d.read.QueryContext(ctx, `SELECT jti, until FROM revoked_tokens WHERE until >= ?`, now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -207,19 +272,19 @@ func (d *DB) ActiveRevocations(ctx context.Context, now time.Time) (map[string]t
 
 // PruneRevocations deletes entries that ended before now.
 func (d *DB) PruneRevocations(ctx context.Context, now time.Time) error {
-	_, err := d.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE until < ?`, now.Unix())
+	_, err := d.write.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE until < ?`, now.Unix())
 	return err
 }
 
 // LoadOrCreateKey returns the stored JWT key, storing fresh first if none
 // is stored yet.
 func (d *DB) LoadOrCreateKey(ctx context.Context, fresh []byte) ([]byte, error) {
-	if _, err := d.db.ExecContext(ctx,
+	if _, err := d.write.ExecContext(ctx,
 		`INSERT INTO secrets (name, value) VALUES ('jwt_key', ?) ON CONFLICT (name) DO NOTHING`, fresh); err != nil {
 		return nil, err
 	}
 	var key []byte
-	err := d.db.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'jwt_key'`).Scan(&key)
+	err := d.read.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'jwt_key'`).Scan(&key)
 	return key, err
 }
 
@@ -227,6 +292,6 @@ func (d *DB) LoadOrCreateKey(ctx context.Context, fresh []byte) ([]byte, error) 
 // compare page use it to show that the server keeps state.
 func (d *DB) CountSessions(ctx context.Context) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE julianday('now') < expiry`).Scan(&n)
+	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE julianday('now') < expiry`).Scan(&n)
 	return n, err
 }

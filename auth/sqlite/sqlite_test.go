@@ -1,11 +1,16 @@
 package sqlite_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,21 +52,89 @@ func newAuth(t *testing.T, db *sqlite.DB, clock auth.Clock) *auth.Auth {
 func TestOpenIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "nested", "data")
-	first := open(t, dir)
+	first, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := first.CreateUser(ctx, "alice", "hash"); err != nil {
 		t.Fatal(err)
 	}
-	// A second Open of the same folder, while the first is still open.
-	second := open(t, dir)
-	if err := second.Ping(ctx); err != nil {
+	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Open again on the existing database: the schema is set up again
+	// without harm, and the data is there.
+	second := open(t, dir)
 	if u, _, err := second.UserByName(ctx, "alice"); err != nil || u.Username != "alice" {
-		t.Fatalf("second handle: UserByName = %+v, %v", u, err)
+		t.Fatalf("after reopening: UserByName = %+v, %v", u, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); err != nil {
 		t.Fatalf("database file not in the data folder: %v", err)
 	}
+}
+
+// TestOneProcessPerDataFolder defends the in-memory caches: they are
+// exact only while no other process writes the database, so a second
+// Open of a folder in use fails, and a closed one frees it.
+func TestOneProcessPerDataFolder(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	first, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db, err := sqlite.Open(ctx, dir); !errors.Is(err, sqlite.ErrInUse) {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("second Open = %v, want ErrInUse", err)
+	} else if !strings.Contains(err.Error(), dir) {
+		t.Errorf("error %q does not name the folder", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dir)
+}
+
+// TestKilledHolderDoesNotBlock holds a data folder in a child process,
+// kills it with SIGKILL, and opens the folder: the kernel released the
+// lock with the process, so nothing stale is left behind.
+func TestKilledHolderDoesNotBlock(t *testing.T) {
+	if dir := os.Getenv("AUTHLAB_TEST_HOLD_FOLDER"); dir != "" {
+		if _, err := sqlite.Open(context.Background(), dir); err != nil {
+			fmt.Println("open:", err)
+			os.Exit(1)
+		}
+		fmt.Println("holding")
+		select {}
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledHolderDoesNotBlock$")
+	cmd.Env = append(os.Environ(), "AUTHLAB_TEST_HOLD_FOLDER="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "holding\n" {
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	if db, err := sqlite.Open(context.Background(), dir); !errors.Is(err, sqlite.ErrInUse) {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("Open while the child holds the folder = %v, want ErrInUse", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	open(t, dir)
 }
 
 func TestDataSurvivesReopen(t *testing.T) {

@@ -103,6 +103,7 @@ func (s *server) settings() views.LearnSettings {
 		SessionCookie:   a.SessionCookie,
 		JWTCookie:       a.TokenCookie,
 		SessionIdle:     a.IdleTimeout,
+		SessionIdleStep: a.IdleStep,
 		SessionLifetime: a.Lifetime,
 		JWTTTL:          a.TokenTTL,
 		JWTLifetime:     a.Lifetime,

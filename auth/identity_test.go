@@ -213,8 +213,10 @@ func TestIdentify(t *testing.T) {
 			if n := f.counted.byID.Load(); n != tc.lookups || n > int64(presented) {
 				t.Errorf("UserByID called %d times for %d credentials, want %d", n, presented, tc.lookups)
 			}
-			if n := hs256.verifies.Load(); n != tc.verifies {
-				t.Errorf("HS256 Verify called %d times, want %d", n, tc.verifies)
+			// At most: a token verified by an earlier case is remembered
+			// (TestVerifiedTokensAreRemembered).
+			if n := hs256.verifies.Load(); n > tc.verifies {
+				t.Errorf("HS256 Verify called %d times, want at most %d", n, tc.verifies)
 			}
 		})
 	}
@@ -499,5 +501,53 @@ func TestRenewIdentity(t *testing.T) {
 				t.Errorf("Verify(cookie) = %+v, %v; want the Identity's claims", c, err)
 			}
 		})
+	}
+}
+
+// TestVerifiedTokensAreRemembered defends what remembering a verified token
+// may and may not skip: a token's second presentation costs no HMAC, but a
+// token one byte away is verified (and refused), and a remembered token is
+// still refused once it expires or is revoked.
+func TestVerifiedTokensAreRemembered(t *testing.T) {
+	hs256 := countHS256(t)
+	f := newFixture(t, Options{TokenTTL: 10 * time.Minute})
+	verify := func(raw string, wantHMACs int64) error {
+		t.Helper()
+		hs256.verifies.Store(0)
+		_, err := f.a.Tokens.Verify(raw)
+		if n := hs256.verifies.Load(); n != wantHMACs {
+			t.Errorf("Verify made %d HMAC checks, want %d", n, wantHMACs)
+		}
+		return err
+	}
+	st, err := f.a.Tokens.Issue(f.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(st.Raw, 1); err != nil {
+		t.Fatalf("first Verify: %v", err)
+	}
+	if err := verify(st.Raw, 0); err != nil {
+		t.Fatalf("second Verify: %v", err)
+	}
+	// The last character of the signature, changed.
+	sig := st.Raw[len(st.Raw)-1]
+	other := byte('A')
+	if sig == 'A' {
+		other = 'B'
+	}
+	if err := verify(st.Raw[:len(st.Raw)-1]+string(other), 1); !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrMalformed) {
+		t.Errorf("a changed signature: %v, want refused", err)
+	}
+	f.clock.Advance(10*time.Minute + time.Minute)
+	if err := verify(st.Raw, 0); !errors.Is(err, ErrExpired) {
+		t.Errorf("a remembered token past exp: %v, want ErrExpired", err)
+	}
+	f.clock.Set(authtest.Start)
+	if err := f.a.Tokens.Revoke(context.Background(), st.Claims); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(st.Raw, 0); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("a remembered token after its revocation: %v, want ErrTokenRevoked", err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authlab/authlab/auth/internal/cache"
 )
 
 // maxLeeway is the most clock skew tolerated on exp, nbf and iat. Tokens
@@ -53,11 +55,24 @@ type Tokens struct {
 	now      Clock
 	cookie   string
 	parser   *jwt.Parser
+	claims   *jwt.Validator
+	verified *cache.Map[string, *Claims]
 	revoked  *revocations
 	fail     func(http.ResponseWriter, *http.Request, error)
 }
 
+// verifiedTokens bounds how many verified tokens are remembered.
+const verifiedTokens = 100_000
+
 func newTokens(opts Options, revoked *revocations) *Tokens {
+	rules := []jwt.ParserOption{
+		jwt.WithIssuer(opts.Issuer),
+		jwt.WithAudience(opts.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway(opts.TokenTTL)),
+		jwt.WithTimeFunc(opts.Clock),
+	}
 	return &Tokens{
 		key:      opts.Key,
 		ttl:      opts.TokenTTL,
@@ -68,16 +83,12 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 		cookie:   cookieName(opts.TokenCookie, opts.Secure),
 		revoked:  revoked,
 		fail:     opts.ErrorFunc,
-		parser: jwt.NewParser(
+		parser: jwt.NewParser(append(rules,
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-			jwt.WithIssuer(opts.Issuer),
-			jwt.WithAudience(opts.Issuer),
-			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
-			jwt.WithLeeway(leeway(opts.TokenTTL)),
-			jwt.WithTimeFunc(opts.Clock),
 			jwt.WithStrictDecoding(),
-		),
+		)...),
+		claims:   jwt.NewValidator(rules...),
+		verified: cache.New[string, *Claims](verifiedTokens),
 	}
 }
 
@@ -116,16 +127,32 @@ func (t *Tokens) issue(u User, authTime time.Time, sid string) (TokenState, erro
 
 // Verify checks raw's algorithm (HS256 only), signature and every claim,
 // then the revocation list. The error wraps one of the package's sentinels.
+// The returned Claims are shared with other requests presenting the same
+// token and must not be changed.
+//
+// A token that verified is remembered by its exact bytes, so the next
+// request presenting it skips decoding and the HMAC: those bytes were
+// signed by this server's key, and a single changed byte is another key in
+// the map. Every claim that depends on the time (exp, iat, nbf) is checked
+// again on each request, and so is the revocation list.
 func (t *Tokens) Verify(raw string) (*Claims, error) {
-	c := new(Claims)
-	if _, err := t.parser.ParseWithClaims(raw, c, t.keyFunc); err != nil {
-		return nil, classify(err)
-	}
-	if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
-		return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
-	}
-	if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
-		return nil, fmt.Errorf("%w: jti, sid, iat and auth_time are required", ErrMalformed)
+	c, ok := t.verified.Get(raw)
+	if ok {
+		if err := t.claims.Validate(c); err != nil {
+			return nil, classify(err)
+		}
+	} else {
+		c = new(Claims)
+		if _, err := t.parser.ParseWithClaims(raw, c, t.keyFunc); err != nil {
+			return nil, classify(err)
+		}
+		if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
+			return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
+		}
+		if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
+			return nil, fmt.Errorf("%w: jti, sid, iat and auth_time are required", ErrMalformed)
+		}
+		t.verified.Put(raw, c)
 	}
 	if t.revoked.isRevoked(c.ID) || t.revoked.isRevoked(c.SessionID) {
 		return nil, ErrTokenRevoked

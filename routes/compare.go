@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -96,15 +97,15 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 	st := id.JWT
 	p := views.Panel{Strategy: s.jwt.view, Cookie: s.Auth.Settings().TokenCookie}
 	p.HasCookie = st.Raw != ""
-	var jti, sid string
+	var payload []byte
 	if p.HasCookie {
-		p.Header, p.Claims, jti, sid = decodeJWT(st.Raw)
+		p.Header, p.Claims, payload = decodeJWT(st.Raw)
 	}
 	if !st.SignedIn() {
 		reason := auth.ReasonFor(st.Err)
 		p.Reason, p.ReasonText = string(reason), reasonText(false, reason)
 		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
-		if jti != "" || sid != "" {
+		if jti, sid := tokenIDs(payload); jti != "" || sid != "" {
 			p.Facts = append(p.Facts, s.revokedFact(jti, sid))
 		}
 		return p
@@ -135,34 +136,46 @@ func (s *server) revokedFact(jti, sid string) views.Fact {
 	return f
 }
 
-// decodeJWT returns a token's header and claims as indented JSON, and its
-// jti and sid, without verifying anything: the page shows them so a
-// learner can see what a token carries and why it was refused. Each is
-// empty if it does not decode.
-func decodeJWT(raw string) (header, claims, jti, sid string) {
+// decodeJWT returns a token's header and claims as indented JSON, in the
+// token's own order, and the decoded claims, without verifying anything:
+// the page shows them so a learner can see what a token carries and why
+// it was refused. Each is empty if it does not decode to a JSON object.
+func decodeJWT(raw string) (header, claims string, payload []byte) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return "", "", "", ""
+		return "", "", nil
 	}
-	h, _ := decodeSegment(parts[0])
-	c, m := decodeSegment(parts[1])
-	jti, _ = m["jti"].(string)
-	sid, _ = m["sid"].(string)
-	return h, c, jti, sid
+	header, _ = decodeSegment(parts[0])
+	claims, payload = decodeSegment(parts[1])
+	return header, claims, payload
 }
 
-func decodeSegment(seg string) (string, map[string]any) {
+// tokenIDs reads the jti and sid of a token that did not verify, for the
+// page to say whether either is on the revocation list; "" where a claim
+// is missing or not a string.
+func tokenIDs(payload []byte) (jti, sid string) {
+	var ids struct {
+		JTI any `json:"jti"`
+		SID any `json:"sid"`
+	}
+	if len(payload) == 0 || json.Unmarshal(payload, &ids) != nil {
+		return "", ""
+	}
+	jti, _ = ids.JTI.(string)
+	sid, _ = ids.SID.(string)
+	return jti, sid
+}
+
+// decodeSegment decodes one base64url part of a token and indents it, if
+// it is a JSON object.
+func decodeSegment(seg string) (string, []byte) {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil {
 		return "", nil
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil || out.Len() == 0 || out.Bytes()[0] != '{' {
 		return "", nil
 	}
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return "", nil
-	}
-	return string(out), m
+	return out.String(), b
 }

@@ -111,7 +111,7 @@ func TestDecodeJWT(t *testing.T) {
 	header := seg(`{"alg":"HS256","typ":"JWT"}`)
 	claims := seg(`{"sub":"7","jti":"j-1","sid":"s-1","exp":1700000000}`)
 	const headerJSON = "{\n  \"alg\": \"HS256\",\n  \"typ\": \"JWT\"\n}"
-	const claimsJSON = "{\n  \"exp\": 1700000000,\n  \"jti\": \"j-1\",\n  \"sid\": \"s-1\",\n  \"sub\": \"7\"\n}"
+	const claimsJSON = "{\n  \"sub\": \"7\",\n  \"jti\": \"j-1\",\n  \"sid\": \"s-1\",\n  \"exp\": 1700000000\n}"
 
 	tests := []struct {
 		name           string
@@ -136,9 +136,10 @@ func TestDecodeJWT(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h, c, jti, sid := decodeJWT(tc.raw)
+			h, c, payload := decodeJWT(tc.raw)
+			jti, sid := tokenIDs(payload)
 			if h != tc.header || c != tc.claims || jti != tc.jti || sid != tc.sid {
-				t.Errorf("decodeJWT(%q) = %q, %q, %q, %q, want %q, %q, %q, %q",
+				t.Errorf("decodeJWT, tokenIDs(%q) = %q, %q, %q, %q, want %q, %q, %q, %q",
 					tc.raw, h, c, jti, sid, tc.header, tc.claims, tc.jti, tc.sid)
 			}
 		})

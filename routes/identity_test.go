@@ -86,7 +86,7 @@ func TestEachCredentialIsCheckedOnce(t *testing.T) {
 		path, cookie string
 		bearer       bool
 		lookups      int64 // user look-ups: one per user named, the two cookies naming one user
-		verifies     int64 // HMAC verifications: one per token presented
+		verifies     int64 // HMAC verifications: at most one per token presented
 	}
 	var tests []request
 	for _, p := range pages {
@@ -120,8 +120,10 @@ func TestEachCredentialIsCheckedOnce(t *testing.T) {
 			if got := users.byID.Load() - lookups; got != tc.lookups {
 				t.Errorf("user look-ups = %d, want %d", got, tc.lookups)
 			}
-			if got := hmacs.verifies.Load() - verifies; got != tc.verifies {
-				t.Errorf("HMAC verifications = %d, want %d", got, tc.verifies)
+			// At most: a token this server verified before is remembered
+			// and costs no HMAC (auth's TestVerifiedTokensAreRemembered).
+			if got := hmacs.verifies.Load() - verifies; got > tc.verifies {
+				t.Errorf("HMAC verifications = %d, want at most %d", got, tc.verifies)
 			}
 		})
 	}

@@ -61,7 +61,15 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		// The handler is called directly: Logger.LogAttrs would walk the
+		// stack for a source line on every request, and this line has one
+		// source.
+		h := s.log.Handler()
+		if !h.Enabled(r.Context(), slog.LevelInfo) {
+			return
+		}
+		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		rec.AddAttrs(
 			slog.String("id", web.RequestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -69,6 +77,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			slog.Int("bytes", sw.bytes),
 			slog.Duration("took", time.Since(start)),
 		)
+		h.Handle(r.Context(), rec)
 	})
 }
 

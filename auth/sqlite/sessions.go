@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/authlab/authlab/auth/internal/cache"
 )
 
 // sessionStore is the scs store over the sessions table, with every record
@@ -14,7 +16,7 @@ import (
 // SQL.
 type sessionStore struct {
 	db    *DB
-	cache *cache[string, session]
+	cache *cache.Map[string, session]
 	stop  chan struct{}
 	done  sync.WaitGroup
 }
@@ -25,7 +27,7 @@ type session struct {
 }
 
 func newSessionStore(db *DB, cleanupEvery time.Duration) *sessionStore {
-	s := &sessionStore{db: db, cache: newCache[string, session](cacheSize), stop: make(chan struct{})}
+	s := &sessionStore{db: db, cache: cache.New[string, session](cacheSize), stop: make(chan struct{})}
 	s.done.Add(1)
 	go s.cleanup(cleanupEvery)
 	return s
@@ -43,7 +45,7 @@ func fromJulianDay(jd float64) time.Time {
 // Find returns the record of a live session.
 func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 	now := time.Now()
-	if e, ok := s.cache.get(token); ok {
+	if e, ok := s.cache.Get(token); ok {
 		return e.data, now.Before(e.expiry), nil
 	}
 	var (
@@ -58,7 +60,7 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	e := session{data: data, expiry: fromJulianDay(jd)}
-	s.cache.put(token, e)
+	s.cache.Put(token, e)
 	return e.data, now.Before(e.expiry), nil
 }
 
@@ -68,7 +70,7 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 		token, b, julianDay(expiry)); err != nil {
 		return err
 	}
-	s.cache.put(token, session{data: b, expiry: expiry})
+	s.cache.Put(token, session{data: b, expiry: expiry})
 	return nil
 }
 
@@ -77,7 +79,7 @@ func (s *sessionStore) Delete(token string) error {
 	if _, err := s.db.write.Exec(`DELETE FROM sessions WHERE token = ?`, token); err != nil {
 		return err
 	}
-	s.cache.delete(token)
+	s.cache.Delete(token)
 	return nil
 }
 
@@ -95,7 +97,7 @@ func (s *sessionStore) cleanup(every time.Duration) {
 			// A failed delete is retried on the next tick; the rows it
 			// leaves are expired, and Find never returns them.
 			s.db.write.Exec(`DELETE FROM sessions WHERE expiry < ?`, julianDay(now))
-			s.cache.deleteIf(func(_ string, e session) bool { return !now.Before(e.expiry) })
+			s.cache.DeleteIf(func(_ string, e session) bool { return !now.Before(e.expiry) })
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/internal/cache"
 )
 
 // FileName is the database's name inside the data folder.
@@ -63,7 +64,7 @@ type DB struct {
 
 	userByID, userByName, sessionFind *sql.Stmt
 
-	users    *cache[int64, auth.User]
+	users    *cache.Map[int64, auth.User]
 	sessions *sessionStore
 }
 
@@ -100,7 +101,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + uriPath.Replace(path) + "?" + q.Encode()
-	d := &DB{lock: lock, users: newCache[int64, auth.User](cacheSize)}
+	d := &DB{lock: lock, users: cache.New[int64, auth.User](cacheSize)}
 	if d.write, err = sql.Open("sqlite", dsn); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -197,7 +198,7 @@ func (d *DB) CreateUser(ctx context.Context, username, hash string) (auth.User, 
 		return auth.User{}, err
 	}
 	u := auth.User{ID: id, Username: username, Created: now}
-	d.users.put(id, u)
+	d.users.Put(id, u)
 	return u, nil
 }
 
@@ -221,7 +222,7 @@ func (d *DB) UserByName(ctx context.Context, username string) (auth.User, string
 
 // UserByID returns the account with id, from memory once it has been read.
 func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
-	if u, ok := d.users.get(id); ok {
+	if u, ok := d.users.Get(id); ok {
 		return u, nil
 	}
 	var (
@@ -236,7 +237,7 @@ func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 		return auth.User{}, err
 	}
 	u.Created = time.Unix(created, 0).UTC()
-	d.users.put(id, u)
+	d.users.Put(id, u)
 	return u, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -142,13 +143,26 @@ func IsAPI(r *http.Request) bool {
 // component that fails returns its error with nothing sent, and the
 // caller's error answer is the whole response.
 func (rs *Responder) Render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		// An unusually large page's buffer is left to the collector.
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			buffers.Put(buf)
+		}
+	}()
+	if err := c.Render(r.Context(), buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	write(w, status, "text/html; charset=utf-8", buf.Bytes())
 	return nil
 }
+
+// buffers hold rendered pages between requests, so a page is not grown
+// from nothing each time.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuffer = 256 << 10
 
 // JSON writes v as JSON with status, or returns the encoding error with
 // nothing sent.

@@ -35,7 +35,7 @@ screenshots: e2e-setup
 	cd e2e && AUTHLAB_SCREENSHOTS_DIR=$(CURDIR)/e2e/screenshots npx playwright test specs/screenshots.spec.ts
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./auth/
+	$(GO) test -run='^$$' -bench=. -benchmem ./auth/... ./routes/
 
 run:
 	$(GO) run .

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 
 	"github.com/authlab/authlab/auth/authtest"
@@ -24,7 +25,7 @@ type sessionServer struct {
 	h http.Handler
 }
 
-func newSessionServer(t *testing.T, opts Options) *sessionServer {
+func newSessionServer(t testing.TB, opts Options) *sessionServer {
 	t.Helper()
 	f := newFixture(t, opts)
 	mux := http.NewServeMux()
@@ -56,7 +57,7 @@ func newSessionServer(t *testing.T, opts Options) *sessionServer {
 
 // do sends one request with the session cookie value token ("" for none)
 // and returns the session cookie set, if any, and the body.
-func (s *sessionServer) do(t *testing.T, method, path, token string) (*http.Cookie, string) {
+func (s *sessionServer) do(t testing.TB, method, path, token string) (*http.Cookie, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, s.f.request(method, path, creds{session: token}))
@@ -77,7 +78,7 @@ func (s *sessionServer) do(t *testing.T, method, path, token string) (*http.Cook
 
 // login signs alice in, starting from the session token planted ("" for
 // none), and returns the new token.
-func (s *sessionServer) login(t *testing.T, planted string) string {
+func (s *sessionServer) login(t testing.TB, planted string) string {
 	t.Helper()
 	set, _ := s.do(t, http.MethodPost, "/login", planted)
 	if set == nil || set.Value == "" {
@@ -427,5 +428,29 @@ func TestSessionErrorFunc(t *testing.T) {
 	}
 	if reached {
 		t.Fatal("the handler ran without a session")
+	}
+}
+
+// BenchmarkRecordCodec compares the session record's encoding with scs's
+// default gob, both ways.
+func BenchmarkRecordCodec(b *testing.B) {
+	deadline := authtest.Start.Add(24 * time.Hour)
+	values := map[string]any{sessionUserKey: int64(1), sessionLoginKey: int64(1740830400000), sessionSeenKey: int64(1740830400000)}
+	for _, c := range []struct {
+		name  string
+		codec scs.Codec
+	}{{"record", recordCodec{}}, {"gob", scs.GobCodec{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				enc, err := c.codec.Encode(deadline, values)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, got, err := c.codec.Decode(enc); err != nil || got[sessionUserKey] != int64(1) {
+					b.Fatalf("Decode = %v, %v", got, err)
+				}
+			}
+		})
 	}
 }

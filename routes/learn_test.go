@@ -304,7 +304,7 @@ func TestTradeoffsAreMeasured(t *testing.T) {
 	if got := figure(t, body, "figure-jwt-server"); got != 0 {
 		t.Errorf("JWT server-side bytes = %v, want 0", got)
 	}
-	for _, id := range []string{"figure-session-check", "figure-jwt-check"} {
+	for _, id := range []string{"figure-session-check", "figure-jwt-check", "figure-jwt-first"} {
 		if got := figure(t, body, id); got <= 0 {
 			t.Errorf("%s = %v µs, want a measured time", id, got)
 		}

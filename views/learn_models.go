@@ -160,6 +160,7 @@ type TradeoffFigures struct {
 	TokenID       int
 	SessionCheck  Timing
 	JWTCheck      Timing
+	JWTFirst      Timing // a token's first presentation
 	// The bounds of the timed loops.
 	MinRuns int
 	MaxRuns int

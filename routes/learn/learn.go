@@ -235,6 +235,7 @@ func (s *server) tradeoffs(w http.ResponseWriter, r *http.Request) error {
 			TokenID:       f.TokenID,
 			SessionCheck:  views.Timing{N: f.SessionCheck.N, Each: f.SessionCheck.Each()},
 			JWTCheck:      views.Timing{N: f.JWTCheck.N, Each: f.JWTCheck.Each()},
+			JWTFirst:      views.Timing{N: f.JWTFirst.N, Each: f.JWTFirst.Each()},
 			MinRuns:       walkthrough.MinRuns,
 			MaxRuns:       walkthrough.MaxRuns,
 			Budget:        walkthrough.TimeBudget,

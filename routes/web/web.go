@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -175,9 +176,13 @@ func (rs *Responder) JSON(w http.ResponseWriter, status int, v any) error {
 	return nil
 }
 
-// write is the one place a whole response body is sent.
+// write is the one place a whole response body is sent. The body is known
+// in full, so its length goes in the header: the response then leaves in
+// one piece rather than in chunks with a closing chunk after them.
 func write(w http.ResponseWriter, status int, contentType string, body []byte) {
-	w.Header().Set("Content-Type", contentType)
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }

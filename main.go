@@ -48,7 +48,8 @@ type config struct {
 	sessionLifetime time.Duration
 	jwtTTL          time.Duration
 	jwtSecret       string
-	demoUser        bool
+	demoUser        bool // -demo-user's value
+	demoUserSet     bool // whether -demo-user was given, as a flag or a variable
 	logFormat       string
 }
 
@@ -90,7 +91,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		idle     = str("session-idle", "30m", "session idle timeout")
 		lifetime = str("session-lifetime", "24h", "absolute session lifetime")
 		ttl      = str("jwt-ttl", "15m", "lifetime of one JWT")
-		demo     = str("demo-user", "true", "create user1 / pass123 on first start")
+		demo     = str("demo-user", "true", "create user1 / pass123 on first start (default: only for an http base URL on a loopback address)")
 		logFmt   = str("log-format", "text", "text or json")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +148,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	if c.demoUser, err = strconv.ParseBool(*demo); err != nil {
 		return config{}, bad("demo-user", *demo, "true or false")
 	}
+	c.demoUserSet = fromFlag["demo-user"] || getenv(settings["demo-user"]) != ""
 	if c.sessionStore != "sqlite" && c.sessionStore != "memory" {
 		return config{}, bad("session-store", c.sessionStore, "sqlite or memory")
 	}
@@ -157,6 +159,30 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 }
 
 func (c config) secure() bool { return c.baseURL != nil && c.baseURL.Scheme == "https" }
+
+// local reports whether the base URL is plain http on a loopback address:
+// a developer's own machine, where no one else can reach the demo login.
+func (c config) local() bool {
+	if c.baseURL == nil || c.baseURL.Scheme != "http" {
+		return false
+	}
+	host := c.baseURL.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// demo reports whether the demo user is wanted: as set, or, where nothing
+// says, only for local development. Its password is known to everyone who
+// has read the README.
+func (c config) demo() bool {
+	if c.demoUserSet {
+		return c.demoUser
+	}
+	return c.local()
+}
 
 // run is the whole program, with its outside world passed in so tests can
 // start it like main does.
@@ -373,7 +399,11 @@ func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if cfg.demoUser {
+	if cfg.demo() {
+		if !cfg.local() {
+			log.Warn("the demo account user1 / pass123 exists on a deployment that is not local; anyone can log in with it",
+				"base_url", cfg.baseURL.String(), "setting", "-demo-user / AUTHLAB_DEMO_USER")
+		}
 		_, err := au.Users.Seed(ctx, "user1", "pass123")
 		if err != nil && !errors.Is(err, auth.ErrUsernameTaken) {
 			return fmt.Errorf("create demo user: %w", err)

@@ -280,6 +280,47 @@ func TestDemoUserHash(t *testing.T) {
 	}
 }
 
+// TestNoDefaultCredentialsOutsideLocalDevelopment: the demo account's
+// password is public, so it exists by default only for an http base URL on
+// a loopback address; elsewhere only when asked for, and then every start
+// says so in the log.
+func TestNoDefaultCredentialsOutsideLocalDevelopment(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		args    []string
+		demo    bool
+		warning bool
+	}{
+		{"http on loopback", nil, true, false},
+		{"https", []string{"-base-url", "https://authlab.example"}, false, false},
+		{"http on a public name", []string{"-base-url", "http://authlab.example"}, false, false},
+		{"https, asked for", []string{"-base-url", "https://authlab.example", "-demo-user=true"}, true, true},
+		{"loopback, refused", []string{"-demo-user=false"}, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir()}, tc.args...)
+			inst := start(t, args, nil)
+			r := formLogin(t, inst.url, "session", "user1", "pass123")
+			if err := inst.stop(); err != nil {
+				t.Fatal(err)
+			}
+			if got := r.status == http.StatusSeeOther; got != tc.demo {
+				t.Errorf("login as user1: %d, want the demo account to exist: %v", r.status, tc.demo)
+			}
+			out := inst.out.String()
+			if got := strings.Contains(out, "demo login: user1 / pass123"); got != tc.demo {
+				t.Errorf("start-up prints the demo login: %v, want %v", got, tc.demo)
+			}
+			if got := strings.Contains(out, "level=WARN") && strings.Contains(out, "demo account"); got != tc.warning {
+				t.Errorf("warning logged: %v, want %v:\n%s", got, tc.warning, out)
+			}
+		})
+	}
+}
+
 func TestNoDemoUser(t *testing.T) {
 	t.Parallel()
 	inst := start(t, []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-demo-user=false"}, nil)
@@ -305,6 +346,7 @@ func TestHTTPSBaseURL(t *testing.T) {
 		"AUTHLAB_BASE_URL":   "https://authlab.example",
 		"AUTHLAB_DATA":       t.TempDir(),
 		"AUTHLAB_JWT_SECRET": secret,
+		"AUTHLAB_DEMO_USER":  "true", // not local: only when asked for
 	})
 	if !strings.Contains(inst.out.String(), "serving https://authlab.example") {
 		t.Errorf("start-up line does not name the base URL:\n%s", inst.out)

@@ -134,6 +134,10 @@ var malformedHashes = []struct{ name, hash string }{
 	{"salt and key missing", "$argon2id$v=19$m=64,t=1,p=1"},
 	{"extra part", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5$x"},
 	{"only dollars", "$$$$$"},
+	{"characters after the version", "$argon2id$v=19junk$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"},
+	{"characters after the params", "$argon2id$v=19$m=64,t=1,p=1junk$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"},
+	{"leading zero in a param", "$argon2id$v=19$m=064,t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"},
+	{"space in the params", "$argon2id$v=19$m=64, t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"},
 }
 
 func TestVerifyMalformedHash(t *testing.T) {

@@ -142,6 +142,9 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 			return nil, classify(err)
 		}
 	} else {
+		if err := checkStrict(raw); err != nil {
+			return nil, err
+		}
 		c = new(Claims)
 		if _, err := t.parser.ParseWithClaims(raw, c, t.keyFunc); err != nil {
 			return nil, classify(err)
@@ -151,6 +154,9 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 		}
 		if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
 			return nil, fmt.Errorf("%w: jti, sid, iat and auth_time are required", ErrMalformed)
+		}
+		if err := t.checkTimes(c); err != nil {
+			return nil, err
 		}
 		t.verified.Put(raw, c)
 	}

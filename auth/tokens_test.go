@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -849,5 +850,53 @@ func TestLogoutRevokesTokensRenewedFromTheSameLogin(t *testing.T) {
 	other := f.issue(t, f.clock.Now()).Raw
 	if _, err := f.a.Tokens.Verify(other); err != nil {
 		t.Fatalf("logging out one login revoked another login's token: %v", err)
+	}
+}
+
+// TestVerifyRefusesWhatRFC7519DoesNotMean defends the checks the jwt
+// package leaves to its caller. Every token here is signed with the
+// server's own key, so only the check named can refuse it.
+func TestVerifyRefusesWhatRFC7519DoesNotMean(t *testing.T) {
+	f := newFixture(t, Options{TokenTTL: testTTL, Lifetime: testLifetime})
+	now := f.clock.Now()
+	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+	valid := fmt.Sprintf(`"iss":"authlab","aud":"authlab","iat":%d,"exp":%d,"jti":"j","sid":"s","auth_time":%d`,
+		now.Unix(), now.Add(testTTL).Unix(), now.Unix())
+	hs256 := raw(`{"alg":"HS256","typ":"JWT"}`)
+	tests := []struct {
+		name    string
+		header  json.RawMessage
+		payload json.RawMessage
+		want    error
+	}{
+		{"the control: all well", hs256, raw(`{"sub":"1",` + valid + `}`), nil},
+		{"SUB for sub", hs256, raw(`{"SUB":"1",` + valid + `}`), ErrMalformed},
+		{"Exp beside exp", hs256, raw(`{"sub":"1",` + valid + `,"Exp":99999999999}`), ErrMalformed},
+		{"sub twice, the second another user", hs256, raw(`{"sub":"1",` + valid + `,"sub":"2"}`), ErrMalformed},
+		{"alg twice", raw(`{"alg":"HS256","typ":"JWT","alg":"HS256"}`), raw(`{"sub":"1",` + valid + `}`), ErrMalformed},
+		{"ALG for alg", raw(`{"ALG":"HS256","alg":"HS256"}`), raw(`{"sub":"1",` + valid + `}`), ErrMalformed},
+		{"crit header", raw(`{"alg":"HS256","crit":["exp"]}`), raw(`{"sub":"1",` + valid + `}`), ErrMalformed},
+		{"typ not JWT", raw(`{"alg":"HS256","typ":"at+jwt"}`), raw(`{"sub":"1",` + valid + `}`), ErrMalformed},
+		{"no typ", raw(`{"alg":"HS256"}`), raw(`{"sub":"1",` + valid + `}`), nil},
+		{"exp past the year 9999", hs256, raw(fmt.Sprintf(
+			`{"sub":"1","iss":"authlab","aud":"authlab","iat":%d,"exp":253402300800,"jti":"j","sid":"s","auth_time":%d}`,
+			now.Unix(), now.Unix())), ErrMalformed},
+		{"exp past auth_time plus the lifetime", hs256, raw(fmt.Sprintf(
+			`{"sub":"1","iss":"authlab","aud":"authlab","iat":%d,"exp":%d,"jti":"j","sid":"s","auth_time":%d}`,
+			now.Unix(), now.Add(testLifetime+time.Second).Unix(), now.Add(-time.Second).Unix())), ErrMalformed},
+		{"auth_time after iat", hs256, raw(fmt.Sprintf(
+			`{"sub":"1","iss":"authlab","aud":"authlab","iat":%d,"exp":%d,"jti":"j","sid":"s","auth_time":%d}`,
+			now.Add(-time.Minute).Unix(), now.Add(testTTL).Unix(), now.Unix())), ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.a.Tokens.Verify(forge(t, tc.header, tc.payload, testKey))
+			if tc.want == nil && err != nil {
+				t.Fatalf("Verify = %v, want the token accepted", err)
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("Verify = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }

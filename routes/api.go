@@ -36,6 +36,7 @@ func decodeLogin(r *http.Request) (apiLoginRequest, error) {
 		if dec.More() {
 			return req, web.BadRequest("The body must hold one JSON object.", nil)
 		}
+		req.Username = normalUsername(req.Username)
 	case "application/x-www-form-urlencoded", "multipart/form-data":
 		// ParseForm leaves a multipart body unread, and PostFormValue
 		// then finds the form already parsed, and empty.

@@ -59,11 +59,14 @@ func (s *server) jwtStrategy() strategy {
 // loginFailed is the one message for a wrong password and an unknown user.
 const loginFailed = "Invalid username or password."
 
-// credentials reads the login form. Usernames are stored in lower case, so
-// "User1" logs in as user1.
+// credentials reads the login form.
 func credentials(r *http.Request) (username, password string) {
-	return strings.ToLower(strings.TrimSpace(r.PostFormValue("username"))), r.PostFormValue("password")
+	return normalUsername(r.PostFormValue("username")), r.PostFormValue("password")
 }
+
+// normalUsername is a username as stored: trimmed and in lower case, so
+// "User1" logs in as user1 from the forms and the API alike.
+func normalUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func (s *server) loginForm(st strategy) web.Handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -130,11 +133,15 @@ func (s *server) toLogin(login string) func(http.ResponseWriter, *http.Request, 
 	}
 }
 
+// maxNext is the longest next kept; a longer one is no page of this site
+// and would only make every later redirect heavy.
+const maxNext = 2 << 10
+
 // localPath returns next when it is a path on this site, else fallback. A
 // redirect to anything else would let a link to authlab's login send
 // people on to a site of an attacker's choosing.
 func localPath(next, fallback string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if next == "" || len(next) > maxNext || next[0] != '/' || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
 		return fallback
 	}
 	for _, c := range next {

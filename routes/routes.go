@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/learn"
@@ -89,11 +91,15 @@ func New(d Deps) (http.Handler, error) {
 
 	r := chi.NewRouter()
 	s.router = r
-	r.Use(s.requestID, s.logRequests, s.recoverPanic, securityHeaders, s.limitBody, csrf.Handler)
+	// Every GET route answers HEAD too (RFC 9110 §9.1); net/http sends
+	// the headers without the body.
+	r.Use(middleware.GetHead)
+	r.Use(s.requestID, s.logRequests, s.recoverPanic, securityHeaders(strings.HasPrefix(d.BaseURL, "https://")),
+		s.limitBody, csrf.Handler)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
-	r.With(cacheStatic).Handle(pathStatic+"*", http.StripPrefix(pathStatic, http.FileServerFS(static.FS)))
+	r.With(cacheStatic).Handle(pathStatic+"*", http.StripPrefix(pathStatic, s.files(http.FileServerFS(static.FS))))
 	r.Get(pathHealthz, s.healthz)
 
 	// identified pages know who the browser is under each strategy:

@@ -1,0 +1,125 @@
+package routes_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestHSTSOnlyBehindHTTPS defends the https deployment against a first
+// visit being downgraded: every answer carries Strict-Transport-Security
+// there, and none does over plain http, where a browser would ignore it
+// and a mistaken https base URL would lock a local user out.
+func TestHSTSOnlyBehindHTTPS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []option
+		want string
+	}{
+		{"https", []option{withHTTPSBaseURL()}, "max-age=63072000; includeSubDomains"},
+		{"http", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(t, tc.opts...)
+			for _, path := range []string{"/", "/healthz", "/static/app.css", "/no-such-page", "/api/auth"} {
+				if got := ts.get(t, ts.curl(), path).header.Get("Strict-Transport-Security"); got != tc.want {
+					t.Errorf("GET %s: Strict-Transport-Security %q, want %q", path, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestHEADAnswersEveryGETRoute checks RFC 9110 §9.1: HEAD is a GET without
+// the body, on every route that answers GET, redirects included.
+func TestHEADAnswersEveryGETRoute(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/", http.StatusOK}, {"/compare", http.StatusOK}, {"/signup", http.StatusOK},
+		{"/session/login", http.StatusOK}, {"/jwt/login", http.StatusOK},
+		{"/session/dashboard", http.StatusSeeOther}, {"/jwt/dashboard", http.StatusSeeOther},
+		{"/learn", http.StatusOK}, {"/learn/1", http.StatusOK}, {"/learn/quiz", http.StatusOK},
+		{"/api/auth", http.StatusOK}, {"/healthz", http.StatusOK}, {"/static/app.css", http.StatusOK},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			get := ts.get(t, ts.curl(), tc.path)
+			head := ts.do(t, ts.curl(), http.MethodHead, tc.path, "", nil)
+			if head.status != tc.status || get.status != tc.status {
+				t.Fatalf("HEAD %d, GET %d; want %d", head.status, get.status, tc.status)
+			}
+			if head.body != "" {
+				t.Errorf("HEAD sent a body of %d bytes", len(head.body))
+			}
+			if h, g := head.header.Get("Content-Type"), get.header.Get("Content-Type"); h != g {
+				t.Errorf("HEAD Content-Type %q, GET %q", h, g)
+			}
+		})
+	}
+	r := ts.do(t, ts.curl(), http.MethodPost, "/healthz", "", nil)
+	if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /healthz: %d, Allow %q; want 405 and GET, HEAD", r.status, r.header.Get("Allow"))
+	}
+}
+
+// TestStaticListsNothing: the file server would list a folder; only the
+// files themselves are served.
+func TestStaticListsNothing(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for path, want := range map[string]int{
+		"/static/":        http.StatusNotFound,
+		"/static/app.css": http.StatusOK,
+		"/static/nope":    http.StatusNotFound,
+	} {
+		r := ts.get(t, ts.curl(), path)
+		if r.status != want {
+			t.Errorf("GET %s = %d, want %d", path, r.status, want)
+		}
+		if strings.Contains(r.body, `href="app.css"`) && path == "/static/" {
+			t.Errorf("GET /static/ lists the files:\n%s", r.body)
+		}
+	}
+}
+
+// TestNextIsCapped keeps a next of up to 2 KiB and drops a longer one for
+// the dashboard.
+func TestNextIsCapped(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		next, want string
+	}{
+		{"/compare?x=" + strings.Repeat("a", 2048-len("/compare?x=")), "/compare?x=" + strings.Repeat("a", 2048-len("/compare?x="))},
+		{"/compare?x=" + strings.Repeat("a", 2049-len("/compare?x=")), "/session/dashboard"},
+	} {
+		form := creds("user1", "pass123")
+		form.Set("next", tc.next)
+		r := ts.postForm(t, ts.browser(t), "/session/login", form)
+		if r.status != http.StatusSeeOther || r.location() != tc.want {
+			t.Errorf("next of %d bytes: %d to %.40q…, want 303 to %.40q…", len(tc.next), r.status, r.location(), tc.want)
+		}
+	}
+}
+
+// TestAPILoginNormalisesUsername: the API takes a username as the forms do.
+func TestAPILoginNormalisesUsername(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, name := range []string{"USER1", " User1 "} {
+		r := ts.do(t, ts.curl(), http.MethodPost, "/api/auth", "application/json",
+			strings.NewReader(`{"username":"`+name+`","password":"pass123"}`))
+		if r.status != http.StatusOK {
+			t.Errorf("JSON login as %q = %d, want 200", name, r.status)
+		}
+		r = ts.postForm(t, ts.curl(), "/api/auth", url.Values{"username": {name}, "password": {"pass123"}})
+		if r.status != http.StatusOK {
+			t.Errorf("form login as %q = %d, want 200", name, r.status)
+		}
+	}
+}

@@ -61,6 +61,11 @@ var (
 	ErrSessionEnded  = errors.New("auth: no live session for this cookie")
 )
 
+// ErrStoreUnavailable marks a store error that says nothing about the
+// credentials: the store could not be reached. A store wraps it, so an
+// application can answer 503 rather than 500.
+var ErrStoreUnavailable = errors.New("auth: the store cannot be reached")
+
 // Errors for a program that wired the package wrongly. They reach
 // Options.ErrorFunc, or New's caller, never a client.
 var (

@@ -18,6 +18,20 @@ type RevocationStore interface {
 	PruneRevocations(ctx context.Context, now time.Time) error
 }
 
+// RevocationFeed is a RevocationStore that several instances share: each
+// instance keeps its own set in memory, and the feed tells it of every
+// revocation made anywhere, so a logout on one instance is refused by all.
+type RevocationFeed interface {
+	RevocationStore
+	// IsRevoked asks the store itself, for the times the feed is down.
+	IsRevoked(ctx context.Context, id string, now time.Time) (bool, error)
+	// Follow calls add for each revocation any instance makes, until ctx
+	// ends. It calls connected(true) each time it starts listening (again),
+	// after which the caller reloads what it may have missed, and
+	// connected(false) when it stops.
+	Follow(ctx context.Context, add func(id string, until time.Time), connected func(bool))
+}
+
 // revocations is the JWT revocation list. Entries are written through to a
 // store, so they survive a restart, and kept in memory, so that checking a
 // token on every request never queries the database. An entry is dropped

@@ -3,9 +3,13 @@
 
 GO ?= go
 
-.PHONY: test vet generate templ-check gotest e2e-setup e2e screenshots bench run loadtest-setup loadtest
+.PHONY: test vet generate templ-check gotest gotest-inner e2e-setup e2e e2e-inner screenshots bench run loadtest-setup loadtest
 
-test: vet templ-check gotest e2e
+# The Go tests and the browser suite share one throwaway PostgreSQL
+# cluster, which .ci/with-postgres starts (installing Debian's postgresql
+# with apt when root and missing) and removes at the end, pass or fail.
+test: vet templ-check
+	@bash .ci/with-postgres $(MAKE) --no-print-directory gotest-inner e2e-inner
 
 vet:
 	$(GO) vet ./...
@@ -21,13 +25,21 @@ templ-check:
 		echo "generated templ code is stale; commit the output of 'go tool templ generate':"; \
 		git status --short -- '*_templ.go'; exit 1; fi
 
+# gotest and e2e run alone with a cluster of their own; the -inner
+# targets expect one already (AUTHLAB_TEST_POSTGRES, see .ci/with-postgres).
 gotest:
+	@bash .ci/with-postgres $(MAKE) --no-print-directory gotest-inner
+
+gotest-inner:
 	$(GO) test -race -count=1 ./...
 
 e2e-setup:
 	@bash e2e/setup.sh
 
-e2e: e2e-setup
+e2e:
+	@bash .ci/with-postgres $(MAKE) --no-print-directory e2e-inner
+
+e2e-inner: e2e-setup
 	cd e2e && npx playwright test
 
 # Regenerates the pictures README shows, from the same spec the suite runs.
@@ -43,7 +55,9 @@ run:
 # The load test measures every request path against a bare net/http floor
 # in the same run and fails when a budget is missed (README, "Load test").
 # It is not part of make test: it takes minutes and its numbers depend on
-# the machine. Override the run with, for example, make loadtest ROUNDS=5.
+# the machine. Its PostgreSQL paths run on a throwaway cluster, which
+# .ci/with-postgres starts and removes at the end, as for make test.
+# Override the run with, for example, make loadtest ROUNDS=5.
 ROUNDS ?= 3
 DURATION ?= 5s
 CONNECTIONS ?= 50
@@ -65,4 +79,4 @@ loadtest-setup:
 loadtest: loadtest-setup
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && trap 'exit 130' INT TERM && \
 	$(GO) build -o "$$tmp/authlab" . && \
-	"$$tmp/authlab" loadtest -rounds $(ROUNDS) -duration $(DURATION) -connections $(CONNECTIONS) -threads $(THREADS)
+	bash .ci/with-postgres "$$tmp/authlab" loadtest -rounds $(ROUNDS) -duration $(DURATION) -connections $(CONNECTIONS) -threads $(THREADS)

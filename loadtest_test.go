@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authlab/authlab/auth/postgres/pgtest"
 )
 
 // wrkOK is wrk 4.1's report of a clean run, as Debian's package prints it.
@@ -178,7 +184,7 @@ func passingRun() ([]pathResult, int64, loginResult) {
 }
 
 func TestCheckBudgets(t *testing.T) {
-	const bearerPath, memoryPath, floorPath = 2, 4, 0
+	const bearerPath, memoryPath, pgBearerPath, pgSessionPath, floorPath = 2, 4, 5, 6, 0
 	for _, tc := range []struct {
 		name     string
 		breakRun func(r []pathResult, rss *int64, l *loginResult)
@@ -193,6 +199,18 @@ func TestCheckBudgets(t *testing.T) {
 		{"p99 over 25 ms", func(r []pathResult, _ *int64, _ *loginResult) { r[bearerPath].p99 = 26 * time.Millisecond },
 			[]string{"`GET /api/auth`, Bearer JWT: p99 ≤ 25.00 ms"}},
 		{"the floor's p99 is not authlab's", func(r []pathResult, _ *int64, _ *loginResult) { r[floorPath].p99 = time.Second }, nil},
+		{"PostgreSQL bearer below 50%", func(r []pathResult, _ *int64, _ *loginResult) { r[pgBearerPath].ofFloor = 0.49 },
+			[]string{"`GET /api/auth`, Bearer JWT, PostgreSQL: req/s ≥ 50% of the floor"}},
+		{"PostgreSQL session cookie at 20% exactly", func(r []pathResult, _ *int64, _ *loginResult) { r[pgSessionPath].ofFloor = 0.20 }, nil},
+		{"PostgreSQL session cookie below 20%", func(r []pathResult, _ *int64, _ *loginResult) { r[pgSessionPath].ofFloor = 0.19 },
+			[]string{"`GET /api/auth`, session cookie, PostgreSQL store: req/s ≥ 20% of the floor"}},
+		{"PostgreSQL p99 within its own 50 ms", func(r []pathResult, _ *int64, _ *loginResult) {
+			r[pgBearerPath].p99, r[pgSessionPath].p99 = 40*time.Millisecond, 50*time.Millisecond
+		}, nil},
+		{"PostgreSQL p99 over 50 ms", func(r []pathResult, _ *int64, _ *loginResult) { r[pgSessionPath].p99 = 51 * time.Millisecond },
+			[]string{"`GET /api/auth`, session cookie, PostgreSQL store: p99 ≤ 50.00 ms"}},
+		{"an error on PostgreSQL", func(r []pathResult, _ *int64, _ *loginResult) { r[pgBearerPath].errors = 1 },
+			[]string{"`GET /api/auth`, Bearer JWT, PostgreSQL: no errors"}},
 		{"an unexpected status", func(r []pathResult, _ *int64, _ *loginResult) { r[memoryPath].unexpected = 1 },
 			[]string{"`GET /api/auth`, session cookie, memory store: no errors"}},
 		{"errors on the floor", func(r []pathResult, _ *int64, _ *loginResult) { r[floorPath].errors = 3 },
@@ -400,5 +418,124 @@ func TestDefaultTarget(t *testing.T) {
 	}
 	if floors != 1 {
 		t.Errorf("%d floor paths, want 1", floors)
+	}
+}
+
+func TestLoadtestDatabaseURL(t *testing.T) {
+	random := []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef}
+	for _, tc := range []struct {
+		name     string
+		admin    string
+		wantName string
+		wantURL  string // "" for an error
+	}{
+		{"with-postgres's URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+			"authlab_load_0123456789abcdef", "postgres://postgres@127.0.0.1:5432/authlab_load_0123456789abcdef?sslmode=disable"},
+		{"password and postgresql scheme kept", "postgresql://load:s3cret@db.example:5433/admin",
+			"authlab_load_0123456789abcdef", "postgresql://load:s3cret@db.example:5433/authlab_load_0123456789abcdef"},
+		{"no database in the URL", "postgres://postgres@127.0.0.1:5432",
+			"authlab_load_0123456789abcdef", "postgres://postgres@127.0.0.1:5432/authlab_load_0123456789abcdef"},
+		{"escaped database replaced", "postgres://postgres@127.0.0.1:5432/my%2Fdb",
+			"authlab_load_0123456789abcdef", "postgres://postgres@127.0.0.1:5432/authlab_load_0123456789abcdef"},
+		{"empty", "", "", ""},
+		{"keyword/value form", "host=127.0.0.1 user=postgres password=s3cret", "", ""},
+		{"another scheme", "mysql://root:s3cret@127.0.0.1/db", "", ""},
+		// authlab's -database-url wants a host, so the child would refuse it.
+		{"socket only", "postgres:///postgres?host=/tmp", "", ""},
+		{"not a URL", "postgres://u:s3cret@[::1/db", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := newLoadDatabase(tc.admin, random)
+			if tc.wantURL == "" {
+				if err == nil {
+					t.Fatalf("newLoadDatabase(%q) = %+v, want an error", tc.admin, db)
+				}
+				if strings.Contains(err.Error(), "s3cret") {
+					t.Errorf("newLoadDatabase(%q) error %q repeats the password", tc.admin, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("newLoadDatabase(%q) = %v", tc.admin, err)
+			}
+			want := loadDatabase{admin: tc.admin, name: tc.wantName, url: tc.wantURL}
+			if db != want {
+				t.Errorf("newLoadDatabase(%q) = %+v, want %+v", tc.admin, db, want)
+			}
+		})
+	}
+}
+
+func TestLoadtestWithoutPostgres(t *testing.T) {
+	t.Setenv(envTestPostgres, "")
+	// A wrk that is not there stops the run before it starts anything,
+	// should the check under test ever let it through.
+	noWrk := []string{"-wrk", "/nonexistent/wrk"}
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string // "" for none
+	}{
+		{"a run", noWrk, "AUTHLAB_TEST_POSTGRES is not set: run it through make loadtest"},
+		{"-h needs no cluster", append(slices.Clone(noWrk), "-h"), ""},
+		{"bad flags first", append(slices.Clone(noWrk), "-rounds", "0"), "-rounds 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := runLoadtest(t.Context(), tc.args, io.Discard)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("runLoadtest(%q) = %v, want nil", tc.args, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("runLoadtest(%q) = %v, want an error with %q", tc.args, err, tc.wantErr)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("runLoadtest(%q) = %q, want one line", tc.args, err)
+			}
+		})
+	}
+}
+
+// TestLoadtestDatabaseDrop creates the run's database and drops it while a
+// connection, like a killed child's, is still open on it.
+func TestLoadtestDatabaseDrop(t *testing.T) {
+	// pgtest holds the cluster for the test, so that no other package's
+	// fault test restarts it meanwhile; its database's URL serves as the
+	// admin URL: the same superuser on the same server.
+	admin := pgtest.Database(t)
+	ctx := t.Context()
+
+	db, err := createLoadDatabase(ctx, admin)
+	if err != nil {
+		t.Fatalf("createLoadDatabase: %v", err)
+	}
+	t.Cleanup(func() { db.drop(context.Background()) })
+	if !strings.HasPrefix(db.name, loadDatabasePrefix) || db.version == "" {
+		t.Errorf("createLoadDatabase = name %q, version %q; want %s… and a version", db.name, db.version, loadDatabasePrefix)
+	}
+
+	client, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		t.Fatalf("connect to the run's database: %v", err)
+	}
+	defer client.Close(context.Background())
+	var current string
+	if err := client.QueryRow(ctx, "SELECT current_database()").Scan(&current); err != nil || current != db.name {
+		t.Fatalf("current_database() = %q, %v; want %q", current, err, db.name)
+	}
+
+	if err := db.drop(ctx); err != nil {
+		t.Fatalf("drop with a connection open: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var left int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", db.name).Scan(&left); err != nil || left != 0 {
+		t.Errorf("after drop, %d databases named %s (%v), want 0", left, db.name, err)
 	}
 }

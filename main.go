@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/postgres"
 	"github.com/authlab/authlab/auth/sqlite"
 	"github.com/authlab/authlab/routes"
 )
@@ -43,7 +45,9 @@ type config struct {
 	addr            string
 	baseURL         *url.URL // nil: http:// and the address listened on
 	data            string
+	databaseURL     *url.URL // nil: SQLite under data
 	sessionStore    string
+	instance        string // "": host:port of the address listened on
 	sessionIdle     time.Duration
 	sessionLifetime time.Duration
 	jwtTTL          time.Duration
@@ -62,7 +66,9 @@ var settings = map[string]string{
 	"addr":             "AUTHLAB_ADDR",
 	"base-url":         "AUTHLAB_BASE_URL",
 	"data":             "AUTHLAB_DATA",
+	"database-url":     "AUTHLAB_DATABASE_URL",
 	"session-store":    "AUTHLAB_SESSION_STORE",
+	"instance":         "AUTHLAB_INSTANCE",
 	"session-idle":     "AUTHLAB_SESSION_IDLE",
 	"session-lifetime": "AUTHLAB_SESSION_LIFETIME",
 	"jwt-ttl":          "AUTHLAB_JWT_TTL",
@@ -87,7 +93,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		addr     = str("addr", "127.0.0.1:8080", "listen address")
 		baseURL  = str("base-url", "", "public URL (default http:// + addr)")
 		data     = str("data", "./data", "folder for the SQLite database")
-		store    = str("session-store", "sqlite", "sqlite or memory")
+		dbURL    = str("database-url", "", "postgres://… to keep users, sessions and revocations in PostgreSQL, shared by several instances (default: SQLite under -data)")
+		store    = str("session-store", "", "sqlite, postgres or memory (default: the database in use)")
+		instance = str("instance", "", "this instance's name, shown in the footer and the API (default: host:port listened on)")
 		idle     = str("session-idle", "30m", "session idle timeout")
 		lifetime = str("session-lifetime", "24h", "absolute session lifetime")
 		ttl      = str("jwt-ttl", "15m", "lifetime of one JWT")
@@ -116,7 +124,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		return fmt.Errorf("%s=%q: want %s", settings[name], val, want)
 	}
 
-	c := config{addr: *addr, data: *data, sessionStore: *store, logFormat: *logFmt, jwtSecret: getenv("AUTHLAB_JWT_SECRET")}
+	c := config{addr: *addr, data: *data, sessionStore: *store, instance: *instance, logFormat: *logFmt,
+		jwtSecret: getenv("AUTHLAB_JWT_SECRET")}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return config{}, bad("addr", c.addr, "host:port")
 	}
@@ -149,8 +158,32 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		return config{}, bad("demo-user", *demo, "true or false")
 	}
 	c.demoUserSet = fromFlag["demo-user"] || getenv(settings["demo-user"]) != ""
-	if c.sessionStore != "sqlite" && c.sessionStore != "memory" {
-		return config{}, bad("session-store", c.sessionStore, "sqlite or memory")
+	if raw := *dbURL; raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			// The value may hold a password: the error does not repeat it.
+			if fromFlag["database-url"] {
+				return config{}, errors.New("-database-url: want postgres://user:password@host:port/database")
+			}
+			return config{}, fmt.Errorf("%s: want postgres://user:password@host:port/database", settings["database-url"])
+		}
+		c.databaseURL = u
+	}
+	database := "sqlite"
+	if c.databaseURL != nil {
+		database = "postgres"
+	}
+	switch {
+	case c.sessionStore == "":
+		c.sessionStore = database
+	case c.sessionStore != "sqlite" && c.sessionStore != "postgres" && c.sessionStore != "memory":
+		return config{}, bad("session-store", c.sessionStore, "sqlite, postgres or memory")
+	case c.sessionStore != "memory" && c.sessionStore != database:
+		return config{}, bad("session-store", c.sessionStore, database+" (the database in use) or memory")
+	}
+	if c.databaseURL != nil && c.jwtSecret == "" {
+		return config{}, errors.New("AUTHLAB_JWT_SECRET is required with -database-url: every instance must sign with the same key, " +
+			"and the key is never kept in the shared database")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return config{}, bad("log-format", c.logFormat, "text or json")
@@ -216,7 +249,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		cfg.baseURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	}
 
-	app, err := newApp(ctx, cfg, log)
+	instance := cfg.instance
+	if instance == "" {
+		instance = ln.Addr().String()
+	}
+	app, err := newApp(ctx, cfg, instance, log)
 	if err != nil {
 		return err
 	}
@@ -351,54 +388,127 @@ func (l *logWriter) Close() {
 // app is the built program: its handler and what must be closed after.
 type app struct {
 	handler http.Handler
-	db      *sqlite.DB
+	close   func()
 	demo    bool // the demo user exists
 }
 
-func (a *app) close() { a.db.Close() }
+// database is what the program needs of either store.
+type database interface {
+	auth.UserStore
+	auth.RevocationStore
+	SessionStore() scs.Store
+	Ping(ctx context.Context) error
+}
 
 // newApp opens the database and builds the stores, the two strategies and
-// the router.
-func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	db, err := sqlite.Open(ctx, cfg.data)
-	if err != nil {
-		return nil, err
+// the router. instance names this process in pages and the API.
+func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) (*app, error) {
+	var (
+		db   database
+		keys auth.KeyStore // where a generated key is kept; none with PostgreSQL
+		a    = &app{}
+	)
+	if cfg.databaseURL != nil {
+		pg, err := openPostgres(ctx, cfg.databaseURL, log)
+		if err != nil {
+			return nil, err
+		}
+		db, a.close = pg, pg.Close
+	} else {
+		sq, err := sqlite.Open(ctx, cfg.data)
+		if err != nil {
+			return nil, err
+		}
+		db, keys, a.close = sq, sq, func() { sq.Close() }
 	}
-	a := &app{db: db}
-	if err := a.build(ctx, cfg, log); err != nil {
-		db.Close()
+	if err := a.build(ctx, cfg, db, keys, instance, log); err != nil {
+		a.close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
-	key, err := auth.SigningKey(ctx, a.db, cfg.jwtSecret)
+// Attempts at reaching PostgreSQL at start: a database that starts beside
+// authlab (a container, a restarted host) gets a few seconds to come up.
+var (
+	postgresTries      = 10
+	postgresRetryEvery = time.Second
+)
+
+// openPostgres opens the database at u, retrying while it cannot be
+// reached, with a log line a try. No line carries u's password.
+func openPostgres(ctx context.Context, u *url.URL, log *slog.Logger) (*postgres.DB, error) {
+	for try := 1; ; try++ {
+		db, err := postgres.Open(ctx, u.String())
+		if err == nil {
+			return db, nil
+		}
+		if !errors.Is(err, auth.ErrStoreUnavailable) {
+			return nil, fmt.Errorf("PostgreSQL at %s: %w", u.Redacted(), err)
+		}
+		if try == postgresTries {
+			return nil, fmt.Errorf("cannot reach PostgreSQL at %s after %d tries: %s", u.Redacted(), try, cause(err))
+		}
+		log.Warn("PostgreSQL does not answer yet", "url", u.Redacted(), "try", try, "of", postgresTries, "err", cause(err))
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(postgresRetryEvery):
+		}
+	}
+}
+
+// cause is the innermost error err wraps, on one line: what a person can
+// act on ("connection refused"), without the layers around it.
+func cause(err error) string {
+	for {
+		var next error
+		switch e := err.(type) {
+		case interface{ Unwrap() error }:
+			next = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			if errs := e.Unwrap(); len(errs) > 0 {
+				next = errs[len(errs)-1]
+			}
+		}
+		if next == nil {
+			break
+		}
+		err = next
+	}
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyStore, instance string, log *slog.Logger) error {
+	key, err := auth.SigningKey(ctx, keys, cfg.jwtSecret)
 	if errors.Is(err, auth.ErrKeyTooShort) {
 		return fmt.Errorf("AUTHLAB_JWT_SECRET is %d bytes; it must be at least %d", len(cfg.jwtSecret), auth.MinKeyLen)
 	}
 	if err != nil {
 		return err
 	}
-	var store scs.Store = a.db.SessionStore()
+	store := db.SessionStore()
 	if cfg.sessionStore == "memory" {
 		store = memstore.New()
 	}
-	web := routes.NewResponder(log)
+	web := routes.NewResponder(log, instance)
 	au, err := auth.New(ctx, auth.Options{
-		Users:        a.db,
+		Users:        db,
 		SessionStore: store,
-		Revocations:  a.db,
+		Revocations:  db,
 		Key:          key,
 		IdleTimeout:  cfg.sessionIdle,
 		Lifetime:     cfg.sessionLifetime,
 		TokenTTL:     cfg.jwtTTL,
 		Secure:       cfg.secure(),
-		ErrorFunc:    web.ServerError,
+		ErrorFunc:    web.Fail,
 	})
 	if err != nil {
 		return err
 	}
+	// Several instances on one database learn of each other's logouts.
+	go au.FollowRevocations(ctx)
 	if cfg.demo() {
 		if !cfg.local() {
 			log.Warn("the demo account user1 / pass123 exists on a deployment that is not local; anyone can log in with it",
@@ -414,7 +524,7 @@ func (a *app) build(ctx context.Context, cfg config, log *slog.Logger) error {
 	a.handler, err = routes.New(routes.Deps{
 		Web:          web,
 		Auth:         au,
-		Ping:         a.db.Ping,
+		Ping:         db.Ping,
 		BaseURL:      cfg.baseURL.String(),
 		SessionStore: cfg.sessionStore,
 		Source:       source,

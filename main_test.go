@@ -429,6 +429,14 @@ func TestBadSettings(t *testing.T) {
 		{name: "unknown flag", args: []string{"-jwt-secret", "x"}, want: "-jwt-secret"},
 		{name: "stray argument", args: []string{"serve"}, want: "serve"},
 		{name: "flag beats a good environment", args: []string{"-session-idle", "never"}, env: map[string]string{"AUTHLAB_SESSION_IDLE": "5m"}, want: "-session-idle"},
+		{name: "postgres sessions without PostgreSQL", args: []string{"-session-store", "postgres"}, want: "-session-store"},
+		{name: "sqlite sessions with PostgreSQL", args: []string{"-database-url", unreachablePostgres, "-session-store", "sqlite"},
+			env: map[string]string{"AUTHLAB_JWT_SECRET": multiSecret}, want: "-session-store"},
+		{name: "PostgreSQL without the secret", args: []string{"-database-url", unreachablePostgres}, want: "AUTHLAB_JWT_SECRET is required"},
+		{name: "database URL not PostgreSQL", args: []string{"-database-url", "mysql://u:" + dbPassword + "@127.0.0.1/x"},
+			env: map[string]string{"AUTHLAB_JWT_SECRET": multiSecret}, want: "-database-url"},
+		{name: "PostgreSQL unreachable", env: map[string]string{"AUTHLAB_DATABASE_URL": unreachablePostgres, "AUTHLAB_JWT_SECRET": multiSecret},
+			want: "cannot reach PostgreSQL at postgres://authlab:xxxxx@127.0.0.1:1/authlab"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -450,14 +458,30 @@ func TestBadSettings(t *testing.T) {
 			if strings.Contains(msg, "\n") || len(msg) > 200 {
 				t.Errorf("error %q is not one short line", msg)
 			}
-			if strings.Contains(msg, shortSecret) {
-				t.Errorf("error %q echoes the secret", msg)
+			if strings.Contains(msg, shortSecret) || strings.Contains(msg, dbPassword) {
+				t.Errorf("error %q echoes a secret", msg)
+			}
+			if strings.Contains(out.String(), dbPassword) {
+				t.Errorf("the log shows the database password:\n%s", out.String())
 			}
 			if strings.Contains(out.String(), "serving") {
 				t.Errorf("it served:\n%s", out.String())
 			}
 		})
 	}
+}
+
+// dbPassword is the password in the database URLs of the start-up tests,
+// which no error or log line may show.
+const dbPassword = "hunter2-database-password"
+
+// unreachablePostgres is a PostgreSQL URL where nothing listens.
+const unreachablePostgres = "postgres://authlab:" + dbPassword + "@127.0.0.1:1/authlab"
+
+func init() {
+	// Start-up retries of an unreachable PostgreSQL, fast: their count and
+	// the log line each are what is tested, not the wait.
+	postgresRetryEvery = 10 * time.Millisecond
 }
 
 // TestFlagBeatsEnv checks which of a flag and its variable wins.
@@ -526,5 +550,22 @@ func TestMainExitCode(t *testing.T) {
 	got := stderr.String()
 	if !strings.HasPrefix(got, "authlab: -session-idle") || strings.Count(got, "\n") != 1 || strings.Contains(got, "goroutine") {
 		t.Errorf("stderr %q, want one line starting \"authlab: -session-idle\"", got)
+	}
+}
+
+// TestOneProcessPerDataFolder: a second authlab on a data folder in use
+// stops at start with one line that points to PostgreSQL.
+func TestOneProcessPerDataFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, nil)
+	var out syncBuffer
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-data", dir}, envFunc(nil), &out)
+	if err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "-database-url") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Errorf("second run on %s = %v, want one line saying the folder is in use and naming -database-url", dir, err)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
 	}
 }

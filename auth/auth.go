@@ -198,6 +198,12 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
+// FollowRevocations keeps this instance's revocation list in step with the
+// others' until ctx ends, when the revocation store is a RevocationFeed
+// (shared by several instances); with any other store it returns at once.
+// Run it in its own goroutine.
+func (a *Auth) FollowRevocations(ctx context.Context) { a.Tokens.revoked.follow(ctx) }
+
 // Settings are the values the strategies run with, for pages that explain
 // them; reading them here means what they show cannot drift from what
 // happens.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,13 +38,17 @@ type RevocationFeed interface {
 // token on every request never queries the database. An entry is dropped
 // once its token has expired: an expired token is refused without it.
 //
-// The in-memory set is this process's own. Instances that share a store
-// see each other's revocations only after a restart; a deployment with
-// several instances needs a shared store consulted on each check (a Redis
-// set, say) behind the same RevocationStore interface.
+// The in-memory set is this process's own. With a store only this process
+// writes (SQLite), that is the whole list. With a RevocationFeed, shared by
+// several instances, the set also takes in what the feed reports (see
+// follow); while the feed is down, a token the set does not list is looked
+// up in the store, which is slower but never misses a revocation that
+// another instance recorded.
 type revocations struct {
-	store RevocationStore
-	now   Clock
+	store     RevocationStore
+	feed      RevocationFeed // nil when the store is this process's alone
+	listening atomic.Bool    // the feed is up and the set is complete
+	now       Clock
 
 	mu      sync.RWMutex
 	entries map[string]time.Time
@@ -64,7 +69,52 @@ func loadRevocations(ctx context.Context, store RevocationStore, clock Clock) (*
 	// A copy: the store may answer with a nil map, or with one it keeps.
 	entries := make(map[string]time.Time, len(active))
 	maps.Copy(entries, active)
-	return &revocations{store: store, now: clock, entries: entries}, nil
+	rv := &revocations{store: store, now: clock, entries: entries}
+	rv.feed, _ = store.(RevocationFeed)
+	return rv, nil
+}
+
+// storeCheckTimeout bounds a revocation look-up made while the feed is
+// down, so that a store that does not answer slows a request rather than
+// hanging it.
+const storeCheckTimeout = 2 * time.Second
+
+// follow keeps the set in step with the feed until ctx ends: each
+// revocation any instance makes is added, and on every (re)connection the
+// whole active list is read again, for what was made while it was down.
+func (rv *revocations) follow(ctx context.Context) {
+	if rv.feed == nil {
+		return
+	}
+	rv.feed.Follow(ctx, rv.add, func(up bool) {
+		if !up {
+			rv.listening.Store(false)
+			return
+		}
+		now := rv.now().Add(-maxLeeway)
+		active, err := rv.store.ActiveRevocations(ctx, now)
+		if err != nil {
+			// The store is checked on each verify until the next
+			// reconnection reads it.
+			return
+		}
+		rv.mu.Lock()
+		maps.Copy(rv.entries, active)
+		rv.mu.Unlock()
+		rv.listening.Store(true)
+	})
+}
+
+// add puts an entry another instance made into the set.
+func (rv *revocations) add(id string, until time.Time) {
+	if until.Add(maxLeeway).Before(rv.now()) {
+		return
+	}
+	rv.mu.Lock()
+	if old, ok := rv.entries[id]; !ok || until.After(old) {
+		rv.entries[id] = until
+	}
+	rv.mu.Unlock()
 }
 
 // revoke adds jti to the list until the moment until, and prunes expired
@@ -88,10 +138,19 @@ func (rv *revocations) revoke(ctx context.Context, jti string, until time.Time) 
 	return nil
 }
 
-// isRevoked reports whether jti is on the list. It reads memory only.
+// isRevoked reports whether jti is on the list. It reads memory, and the
+// store only while a feed that should keep memory complete is down. A
+// store that cannot be reached then either is taken to have nothing more:
+// no instance can record a revocation in it while it is down.
 func (rv *revocations) isRevoked(jti string) bool {
 	rv.mu.RLock()
 	_, ok := rv.entries[jti]
 	rv.mu.RUnlock()
-	return ok
+	if ok || rv.feed == nil || rv.listening.Load() {
+		return ok
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeCheckTimeout)
+	defer cancel()
+	revoked, err := rv.feed.IsRevoked(ctx, jti, rv.now().Add(-maxLeeway))
+	return err == nil && revoked
 }

@@ -222,3 +222,104 @@ func TestRevocationsConcurrentUse(t *testing.T) {
 		t.Fatalf("%d entries in memory, want 200", n)
 	}
 }
+
+// memFeed is a RevocationFeed over memRevocations, as a shared store would
+// be: the test plays the other instances by writing to the store directly
+// and by sending what the feed would report.
+type memFeed struct {
+	*memRevocations
+	events  chan func(add func(string, time.Time), connected func(bool))
+	failing bool // IsRevoked cannot reach the store
+	checked int  // IsRevoked calls
+}
+
+func (m *memFeed) IsRevoked(_ context.Context, id string, now time.Time) (bool, error) {
+	m.checked++
+	if m.failing {
+		return false, ErrStoreUnavailable
+	}
+	active, _ := m.ActiveRevocations(context.Background(), now)
+	_, ok := active[id]
+	return ok, nil
+}
+
+func (m *memFeed) Follow(ctx context.Context, add func(string, time.Time), connected func(bool)) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-m.events:
+			ev(add, connected)
+		}
+	}
+}
+
+// TestRevocationFeed defends logout across instances: a revocation made
+// elsewhere is refused here once the feed reports it, everything missed
+// while the feed was down is read again when it comes back, and while it
+// is down the store itself is asked.
+func TestRevocationFeed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock := authtest.NewClock()
+	feed := &memFeed{memRevocations: newMemRevocations(), events: make(chan func(func(string, time.Time), func(bool)))}
+	rv, err := loadRevocations(ctx, feed, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go rv.follow(ctx)
+	send := func(ev func(add func(string, time.Time), connected func(bool))) {
+		done := make(chan struct{})
+		feed.events <- func(add func(string, time.Time), connected func(bool)) { ev(add, connected); close(done) }
+		<-done
+	}
+	until := clock.Now().Add(time.Hour)
+
+	// Not yet listening: the store decides.
+	feed.Revoke(ctx, "elsewhere-1", until)
+	if !rv.isRevoked("elsewhere-1") || feed.checked != 1 {
+		t.Fatalf("before the feed is up: isRevoked = %v after %d store checks, want true after 1", rv.isRevoked("elsewhere-1"), feed.checked)
+	}
+
+	// Connected: the store is read once, then memory answers alone.
+	feed.Revoke(ctx, "elsewhere-2", until)
+	send(func(_ func(string, time.Time), connected func(bool)) { connected(true) })
+	checked := feed.checked
+	for _, id := range []string{"elsewhere-1", "elsewhere-2"} {
+		if !rv.isRevoked(id) {
+			t.Errorf("after connecting: %s not revoked", id)
+		}
+	}
+	if rv.isRevoked("never") || feed.checked != checked {
+		t.Errorf("while listening the store was asked %d times", feed.checked-checked)
+	}
+
+	// A revocation reported by the feed.
+	send(func(add func(string, time.Time), _ func(bool)) { add("elsewhere-3", until) })
+	if !rv.isRevoked("elsewhere-3") {
+		t.Error("a reported revocation is not refused")
+	}
+	// An expired one is not kept.
+	send(func(add func(string, time.Time), _ func(bool)) { add("long-gone", clock.Now().Add(-time.Hour)) })
+	if rv.isRevoked("long-gone") {
+		t.Error("a revocation of a long expired token was kept")
+	}
+
+	// Down: revocations made meanwhile are found in the store, and read
+	// into memory when the feed comes back.
+	send(func(_ func(string, time.Time), connected func(bool)) { connected(false) })
+	feed.Revoke(ctx, "while-down", until)
+	if !rv.isRevoked("while-down") {
+		t.Error("while the feed is down, a revocation in the store is not refused")
+	}
+	feed.failing = true
+	if rv.isRevoked("unknown") {
+		t.Error("an unreachable store made an unknown id revoked")
+	}
+	feed.failing = false
+	send(func(_ func(string, time.Time), connected func(bool)) { connected(true) })
+	checked = feed.checked
+	if !rv.isRevoked("while-down") || feed.checked != checked {
+		t.Error("after reconnecting, what was missed is not in memory")
+	}
+}

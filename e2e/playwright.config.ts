@@ -26,12 +26,14 @@ if (!env.AUTHLAB_E2E_ROOT) {
       throw new Error(`e2e: "go build" of ${repo} failed (see above); the suite runs the real binary.`);
     }
   }
-  const [main, short] = freePorts(2);
+  const [main, short, pgA, pgB] = freePorts(4);
   Object.assign(env, {
     AUTHLAB_E2E_ROOT: root,
     AUTHLAB_E2E_BIN: bin,
     AUTHLAB_E2E_MAIN_PORT: String(main),
     AUTHLAB_E2E_SHORT_PORT: String(short),
+    AUTHLAB_E2E_PG_A_PORT: String(pgA),
+    AUTHLAB_E2E_PG_B_PORT: String(pgB),
     // A known key, so a spec can check the JWT's signature itself.
     AUTHLAB_E2E_JWT_SECRET: randomBytes(32).toString('hex'),
   });
@@ -48,17 +50,30 @@ if (!existsSync(chromium)) {
 
 const mainURL = `http://127.0.0.1:${env.AUTHLAB_E2E_MAIN_PORT}`;
 const shortURL = `http://127.0.0.1:${env.AUTHLAB_E2E_SHORT_PORT}`;
+const pgAURL = `http://127.0.0.1:${env.AUTHLAB_E2E_PG_A_PORT}`;
+const pgBURL = `http://127.0.0.1:${env.AUTHLAB_E2E_PG_B_PORT}`;
 env.AUTHLAB_E2E_MAIN_URL = mainURL;
 env.AUTHLAB_E2E_SHORT_URL = shortURL;
+env.AUTHLAB_E2E_PG_A_URL = pgAURL;
+env.AUTHLAB_E2E_PG_B_URL = pgBURL;
+
+// Two instances on one PostgreSQL, for the multi-instance spec. make test
+// starts a throwaway cluster and names it in AUTHLAB_TEST_POSTGRES.
+const postgres = env.AUTHLAB_TEST_POSTGRES;
+if (!postgres) {
+  throw new Error(
+    'e2e: AUTHLAB_TEST_POSTGRES is not set: run the suite with make test, which starts a throwaway PostgreSQL ' +
+      "(it needs Debian's postgresql).",
+  );
+}
 
 /** server describes one authlab process with explicit settings, so nothing in the caller's environment changes them. */
-function server(name: 'main' | 'short', url: string, extra: string[]) {
+function server(name: 'main' | 'short' | 'pg-a' | 'pg-b', url: string, extra: string[], dbEnv: Record<string, string> = {}) {
   const port = url.split(':').pop();
   const args = [
     `-addr 127.0.0.1:${port}`,
     `-base-url ${url}`,
     `-data ${JSON.stringify(path.join(env.AUTHLAB_E2E_ROOT!, name))}`,
-    '-session-store sqlite',
     '-demo-user true',
     '-log-format text',
     ...extra,
@@ -67,7 +82,7 @@ function server(name: 'main' | 'short', url: string, extra: string[]) {
     name: `authlab ${name}`,
     command: `exec ${JSON.stringify(env.AUTHLAB_E2E_BIN)} ${args.join(' ')}`,
     url: `${url}/healthz`,
-    env: { AUTHLAB_JWT_SECRET: env.AUTHLAB_E2E_JWT_SECRET! },
+    env: { AUTHLAB_JWT_SECRET: env.AUTHLAB_E2E_JWT_SECRET!, ...dbEnv },
     reuseExistingServer: false,
     timeout: 30_000,
     // Request logs are noise unless you are chasing a failure.
@@ -109,12 +124,15 @@ export default defineConfig({
     },
   },
   webServer: [
-    server('main', mainURL, []),
+    server('main', mainURL, ['-session-store sqlite']),
     server('short', shortURL, [
       `-jwt-ttl ${SHORT_TTL_SECONDS}s`,
       `-session-idle ${SHORT_TTL_SECONDS}s`,
       '-session-lifetime 1h',
+      '-session-store sqlite',
     ]),
+    server('pg-a', pgAURL, ['-instance pg-a'], { AUTHLAB_DATABASE_URL: postgres }),
+    server('pg-b', pgBURL, ['-instance pg-b'], { AUTHLAB_DATABASE_URL: postgres }),
   ],
 });
 

@@ -92,6 +92,7 @@ type strategyStatus struct {
 }
 
 type apiStatusResponse struct {
+	Instance      string `json:"instance"` // the authlab process that answered
 	Authenticated bool   `json:"authenticated"`
 	UserID        int64  `json:"userId,omitempty"`
 	Username      string `json:"username,omitempty"`
@@ -120,7 +121,7 @@ func jwtPresented(r *http.Request, id auth.Identity) (st auth.TokenState, source
 // apiStatus answers who this request is, under each strategy.
 func (s *server) apiStatus(w http.ResponseWriter, r *http.Request) error {
 	id, _ := auth.IdentityFrom(r.Context())
-	var resp apiStatusResponse
+	resp := apiStatusResponse{Instance: s.Web.Instance()}
 	resp.Strategies.Session = statusOf(id.Session.User, id.Session.Err, id.Session.Record.IdleDeadline)
 
 	tok, source := jwtPresented(r, id)

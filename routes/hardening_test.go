@@ -1,10 +1,16 @@
 package routes_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/sqlite"
 )
 
 // TestHSTSOnlyBehindHTTPS defends the https deployment against a first
@@ -121,5 +127,67 @@ func TestAPILoginNormalisesUsername(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Errorf("form login as %q = %d, want 200", name, r.status)
 		}
+	}
+}
+
+// unavailableUsers is a user store whose database has gone away.
+type unavailableUsers struct {
+	*sqlite.DB
+	down atomic.Bool
+}
+
+func (u *unavailableUsers) UserByID(ctx context.Context, id int64) (auth.User, error) {
+	if u.down.Load() {
+		return auth.User{}, fmt.Errorf("users: %w: connection refused", auth.ErrStoreUnavailable)
+	}
+	return u.DB.UserByID(ctx, id)
+}
+
+// TestStoreUnavailableIs503: a request that needs a database that does not
+// answer gets one whole 503 with Retry-After, a page or JSON, naming no
+// internals; the same request succeeds once the database is back.
+func TestStoreUnavailableIs503(t *testing.T) {
+	t.Parallel()
+	users := &unavailableUsers{}
+	ts := newTestServer(t, withUsers(func(db *sqlite.DB) auth.UserStore {
+		users.DB = db
+		return users
+	}))
+	c := ts.browser(t)
+	ts.login(t, c, "session", "user1", "pass123")
+	users.down.Store(true)
+	for _, tc := range []struct {
+		path string
+		json bool
+	}{{"/session/dashboard", false}, {"/compare", false}, {"/api/auth", true}} {
+		r := ts.get(t, c, tc.path)
+		if tc.json {
+			assertJSONError(t, r, http.StatusServiceUnavailable)
+		} else {
+			assertHTML(t, r, http.StatusServiceUnavailable)
+		}
+		if r.header.Get("Retry-After") == "" {
+			t.Errorf("GET %s: 503 without Retry-After", tc.path)
+		}
+		if strings.Contains(r.body, "connection refused") {
+			t.Errorf("GET %s: the answer names the store's error", tc.path)
+		}
+	}
+	users.down.Store(false)
+	if r := ts.get(t, c, "/session/dashboard"); r.status != http.StatusOK {
+		t.Errorf("after the store is back: %d, want 200", r.status)
+	}
+}
+
+// TestInstanceIsNamed: every page's footer and GET /api/auth say which
+// instance answered.
+func TestInstanceIsNamed(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	if got := testID(ts.get(t, ts.curl(), "/").body, "instance"); got != "test-instance" {
+		t.Errorf("footer names %q, want test-instance", got)
+	}
+	if s := ts.status(t, ts.curl()); s.Instance != "test-instance" {
+		t.Errorf("GET /api/auth instance %q, want test-instance", s.Instance)
 	}
 }

@@ -51,7 +51,9 @@ var links = views.Links{
 // NewResponder returns the Responder that writes authlab's pages and
 // errors. main builds it first and hands it to auth.Options.ErrorFunc and
 // to Deps, so neither needs the other half-built.
-func NewResponder(log *slog.Logger) *web.Responder { return web.NewResponder(log, links) }
+func NewResponder(log *slog.Logger, instance string) *web.Responder {
+	return web.NewResponder(log, links, instance)
+}
 
 // Deps is what the handlers need from the rest of the program.
 type Deps struct {

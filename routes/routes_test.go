@@ -120,7 +120,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 	clock.Set(time.Now().UTC().Truncate(time.Second))
 	logs := &authtest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	web := routes.NewResponder(log)
+	web := routes.NewResponder(log, "test-instance")
 
 	var store scs.Store = db.SessionStore()
 	if cfg.store == "memory" {
@@ -139,7 +139,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 			TokenTTL:     cfg.ttl,
 			Secure:       cfg.secure,
 			Clock:        clock.Now,
-			ErrorFunc:    web.ServerError,
+			ErrorFunc:    web.Fail,
 		})
 		if err != nil {
 			t.Fatalf("auth.New: %v", err)
@@ -320,6 +320,7 @@ type strategyJSON struct {
 }
 
 type statusJSON struct {
+	Instance      string `json:"instance"`
 	Authenticated bool   `json:"authenticated"`
 	UserID        int64  `json:"userId"`
 	Username      string `json:"username"`

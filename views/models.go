@@ -14,6 +14,9 @@ type Page struct {
 	Styles []string
 	// Links are the site's paths, which the route table owns.
 	Links Links
+	// Instance names the authlab process that answered, so a learner
+	// running several can see which one did.
+	Instance string
 }
 
 // Links are the paths pages link to, handed over by the route table so

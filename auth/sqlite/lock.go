@@ -26,7 +26,7 @@ func lockFolder(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s: %w; SQLite serves one process, so run one authlab per data folder", dir, ErrInUse)
+			return nil, fmt.Errorf("%s: %w; SQLite serves one process: to run several instances, give them one PostgreSQL database with -database-url", dir, ErrInUse)
 		}
 		return nil, fmt.Errorf("lock data folder %s: %w", dir, err)
 	}

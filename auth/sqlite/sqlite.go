@@ -47,6 +47,42 @@ CREATE TABLE IF NOT EXISTS secrets (
 	value BLOB NOT NULL
 );`
 
+// migrations are the schema's versions, in order: migration i+1 takes a
+// database from version i to i+1. The first is written so that a database
+// made before versions were kept takes it without harm.
+var migrations = []string{schema}
+
+// migrate brings db's schema to the last version, in one transaction: the
+// write connection begins it IMMEDIATE, so two processes could not both
+// apply a migration (Open's folder lock already keeps a second one out).
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		applied INTEGER NOT NULL
+	)`); err != nil {
+		return err
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return err
+	}
+	for v := version + 1; v <= len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`,
+			v, time.Now().Unix()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 // DB is the open database. Its methods implement auth.UserStore,
 // auth.RevocationStore and auth.KeyStore, and SessionStore returns an scs
 // store over the same file.
@@ -107,7 +143,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	d.write.SetMaxOpenConns(1)
-	if _, err := d.write.ExecContext(ctx, schema); err != nil {
+	if err := migrate(ctx, d.write); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("set up database %s: %w", path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/auth/sqlite"
+	"github.com/authlab/authlab/auth/storetest"
 )
 
 func open(t *testing.T, dir string) *sqlite.DB {
@@ -422,5 +424,34 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 				t.Fatalf("database not at %s (%v); the parent holds %v", filepath.Join(dir, sqlite.FileName), err, names)
 			}
 		})
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t, t.TempDir()) })
+}
+
+// TestSchemaIsVersioned: a new database records every migration once, and
+// opening it again applies none twice.
+func TestSchemaIsVersioned(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		db, err := sqlite.Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n, max int
+	if err := raw.QueryRow(`SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &max); err != nil {
+		t.Fatal(err)
+	}
+	if n != max || n < 1 {
+		t.Errorf("schema_migrations holds %d rows up to version %d, want one row a version", n, max)
 	}
 }

@@ -21,3 +21,7 @@ export const shortURL = () => required('AUTHLAB_E2E_SHORT_URL');
 
 /** jwtSecret is the HMAC key both servers sign with. */
 export const jwtSecret = () => required('AUTHLAB_E2E_JWT_SECRET');
+
+/** pgAURL and pgBURL are two instances on one PostgreSQL database, for the multi-instance spec. */
+export const pgAURL = () => required('AUTHLAB_E2E_PG_A_URL');
+export const pgBURL = () => required('AUTHLAB_E2E_PG_B_URL');

@@ -190,8 +190,8 @@ _, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
 				"Then a token signed by one instance fails the signature check on the other two: the generated key lives in each instance's own database."},
 			{"c", "Either, unchanged: the browser sends its cookies to every instance.",
 				"The cookie travels, but its meaning does not: a session token needs its record, and a JWT needs the key that signed it."},
-			{"d", "JWTs, with one key on every instance through `AUTHLAB_JWT_SECRET`. The cost: a logout reaches other instances only once the revocation list is shared, and a copied token lives until its `exp`.",
-				"Any instance checks a signature without a lookup. But authlab keeps its revocation list in each process's memory (see `revocations`), so it needs a shared store before a logout reaches every instance. Devices are not the hard part: under either strategy each device has its own cookie."},
+			{"d", "Either, once every instance reads one shared database and signs with one `AUTHLAB_JWT_SECRET`.",
+				"authlab's `-database-url` does this. Sessions are rows every instance reads, so a logout ends one everywhere; each instance keeps the revocation list in memory and hears of every logout through `LISTEN`/`NOTIFY`. The costs: a database round trip per session request, and one secret that must never be shared with a deployment on another database. Devices are not the hard part: each has its own cookie."},
 		},
 	},
 	{

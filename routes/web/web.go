@@ -62,15 +62,19 @@ const TooLarge = "The request body is larger than 1 MiB."
 // and the site's links, so main can build it before the handlers and the
 // auth package that report to it.
 type Responder struct {
-	log   *slog.Logger
-	links views.Links
+	log      *slog.Logger
+	links    views.Links
+	instance string
 }
 
 // NewResponder returns a Responder that logs to log and gives every page
-// links.
-func NewResponder(log *slog.Logger, links views.Links) *Responder {
-	return &Responder{log: log, links: links}
+// links and the name of this instance.
+func NewResponder(log *slog.Logger, links views.Links, instance string) *Responder {
+	return &Responder{log: log, links: links, instance: instance}
 }
+
+// Instance is the name of this authlab process.
+func (rs *Responder) Instance() string { return rs.instance }
 
 // Log is the logger failures are written to.
 func (rs *Responder) Log() *slog.Logger { return rs.log }
@@ -85,14 +89,20 @@ func (rs *Responder) Handle(h Handler) http.HandlerFunc {
 }
 
 // Fail answers err: a body over the size limit is a 413 whatever the
-// handler made of it, an *Error its own status and words, anything else a
-// logged 500 that tells the client only the request id.
+// handler made of it, a store that cannot be reached a 503, an *Error its
+// own status and words, anything else a logged 500 that tells the client
+// only the request id. Its signature fits auth.Options.ErrorFunc.
 func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		tooBig *http.MaxBytesError
 		e      *Error
 	)
 	switch {
+	case errors.Is(err, auth.ErrStoreUnavailable):
+		rs.log.Warn("store unavailable", "id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		rs.ErrorPage(w, r, http.StatusServiceUnavailable, "Try again in a moment",
+			"The database this server keeps its sessions and users in did not answer. Nothing was changed; try again in a moment.")
 	case errors.As(err, &tooBig):
 		rs.ErrorPage(w, r, http.StatusRequestEntityTooLarge, "", TooLarge)
 	case errors.As(err, &e) && e.Status < http.StatusInternalServerError:
@@ -102,8 +112,10 @@ func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// ServerError logs err with the request id and answers 500. Its signature
-// fits auth.Options.ErrorFunc, for a session store that fails.
+// retryAfter is the wait, in seconds, a 503 suggests.
+const retryAfter = "2"
+
+// ServerError logs err with the request id and answers 500.
 func (rs *Responder) ServerError(w http.ResponseWriter, r *http.Request, err error) {
 	id := RequestID(r.Context())
 	rs.log.Error("server error", "id", id, "method", r.Method, "path", r.URL.Path, "err", err)
@@ -124,7 +136,8 @@ func (rs *Responder) ErrorPage(w http.ResponseWriter, r *http.Request, status in
 	if heading == "" {
 		heading = http.StatusText(status)
 	}
-	v := views.ErrorView{Page: views.Page{Title: heading, Path: r.URL.Path, Links: rs.links}, Status: status, Heading: heading, Message: message}
+	v := views.ErrorView{Page: views.Page{Title: heading, Path: r.URL.Path, Links: rs.links, Instance: rs.instance},
+		Status: status, Heading: heading, Message: message}
 	if err := rs.Render(w, r, status, views.Error(v)); err != nil {
 		http.Error(w, http.StatusText(status), status)
 	}
@@ -191,7 +204,7 @@ func write(w http.ResponseWriter, status int, contentType string, body []byte) {
 // sign-in state under each strategy for the nav, read from the request's
 // identity.
 func (rs *Responder) Page(r *http.Request, title string) views.Page {
-	p := views.Page{Title: title, Path: r.URL.Path, Links: rs.links, Nav: &views.Nav{}}
+	p := views.Page{Title: title, Path: r.URL.Path, Links: rs.links, Instance: rs.instance, Nav: &views.Nav{}}
 	id, _ := auth.IdentityFrom(r.Context())
 	if id.Session.SignedIn() {
 		p.Nav.SessionUser = id.Session.User.Username

@@ -1,0 +1,32 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// SetFollowPingEvery makes Follow ping its connection after every, rather
+// than 30 s, of silence, until t ends.
+func SetFollowPingEvery(t *testing.T, every time.Duration) {
+	old := followPingEvery
+	followPingEvery = every
+	t.Cleanup(func() { followPingEvery = old })
+}
+
+// DeleteExpiredSessions runs one pass of the session cleanup, which
+// otherwise waits five minutes.
+func DeleteExpiredSessions(d *DB, now time.Time) error {
+	return d.SessionStore().(*sessionStore).deleteExpired(context.Background(), now)
+}
+
+// CreateUserAgain runs CreateUser's second attempt alone, as after a first
+// attempt whose connection died, and returns the id it answers with.
+func CreateUserAgain(d *DB, username, passwordHash string) (int64, error) {
+	var (
+		id      int64
+		created time.Time
+	)
+	err := d.pool.QueryRow(context.Background(), insertUserAgain, username, passwordHash).Scan(&id, &created)
+	return id, err
+}

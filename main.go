@@ -415,6 +415,10 @@ func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) 
 		}
 		db, a.close = pg, pg.Close
 	} else {
+		if fi, err := os.Stat(cfg.data); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 {
+			log.Warn("the data folder was open to other users; authlab makes it 0700 and its files 0600",
+				"folder", cfg.data, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
+		}
 		sq, err := sqlite.Open(ctx, cfg.data)
 		if err != nil {
 			return nil, err

@@ -569,3 +569,24 @@ func TestOneProcessPerDataFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLooseDataFolderIsSaid: a data folder others could read is made
+// private, and the log says so once at start.
+func TestLooseDataFolderIsSaid(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	inst := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, nil)
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(inst.out.String(), "was open to other users"); n != 1 {
+		t.Errorf("the log says %d times that the folder was open, want once:\n%s", n, inst.out)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data folder mode after start: %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+}

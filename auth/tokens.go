@@ -55,6 +55,7 @@ type Tokens struct {
 	now      Clock
 	cookie   string
 	parser   *jwt.Parser
+	rules    []jwt.ParserOption // the claim rules, for checking a token as of another moment
 	claims   *jwt.Validator
 	verified *cache.Map[string, *Claims]
 	revoked  *revocations
@@ -87,6 +88,7 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithStrictDecoding(),
 		)...),
+		rules:    rules,
 		claims:   jwt.NewValidator(rules...),
 		verified: cache.New[string, *Claims](verifiedTokens),
 	}
@@ -203,17 +205,61 @@ func (t *Tokens) Login(w http.ResponseWriter, u User) (TokenState, error) {
 	return st, nil
 }
 
-// Logout clears the JWT cookie and, when st holds a genuine token, revokes
-// it and its whole login (see Revoke). A token that did not verify is
-// already refused everywhere and needs no entry.
+// Logout clears the JWT cookie and revokes the token st holds and its
+// whole login (see Revoke), whatever state the token is in, so long as it
+// is genuine: a token that expired while its owner was away still names a
+// login that a copy, renewed by whoever holds it, may keep alive. A token
+// that is not genuine names no login of this server and needs no entry.
 func (t *Tokens) Logout(ctx context.Context, w http.ResponseWriter, st TokenState) (TokenState, error) {
 	t.clearCookie(w)
-	if st.Claims != nil {
-		if err := t.Revoke(ctx, st.Claims); err != nil {
+	c := st.Claims
+	if c == nil && st.Raw != "" {
+		c, _ = t.Genuine(st.Raw)
+	}
+	if c != nil {
+		if err := t.Revoke(ctx, c); err != nil {
 			return TokenState{Err: ErrNoCredentials}, err
 		}
 	}
 	return TokenState{Err: ErrNoCredentials}, nil
+}
+
+// Genuine checks raw as Verify does, signature and every claim, but as of
+// the second before it expired, and ignores the revocation list: it says
+// whether raw is a token this server issued, whatever has happened to it
+// since. Logout uses it to end the login of an expired token; it grants
+// nothing.
+func (t *Tokens) Genuine(raw string) (*Claims, error) {
+	if err := checkStrict(raw); err != nil {
+		return nil, err
+	}
+	c := new(Claims)
+	untimed := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithStrictDecoding(),
+		jwt.WithoutClaimsValidation(),
+	)
+	if _, err := untimed.ParseWithClaims(raw, c, t.keyFunc); err != nil {
+		return nil, classify(err)
+	}
+	if c.ExpiresAt == nil || c.IssuedAt == nil || c.AuthTime == nil || c.ID == "" || c.SessionID == "" {
+		return nil, fmt.Errorf("%w: exp, iat, auth_time, jti and sid are required", ErrMalformed)
+	}
+	if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
+		return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
+	}
+	if err := t.checkTimes(c); err != nil {
+		return nil, err
+	}
+	asOf := c.ExpiresAt.Add(-time.Second)
+	if now := t.now(); now.Before(asOf) {
+		asOf = now
+	}
+	rules := append(append([]jwt.ParserOption(nil), t.rules...), jwt.WithTimeFunc(func() time.Time { return asOf }))
+	if err := jwt.NewValidator(rules...).Validate(c); err != nil {
+		return nil, classify(err)
+	}
+	return c, nil
 }
 
 // Revoke puts the jti of verified claims c on the revocation list until

@@ -105,6 +105,13 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 		reason := auth.ReasonFor(st.Err)
 		p.Reason, p.ReasonText = string(reason), reasonText(false, reason)
 		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
+		if reason == auth.ReasonExpired {
+			if _, err := s.tokens.Genuine(st.Raw); err == nil {
+				p.CanEnd = true
+				p.Facts = append(p.Facts, views.Fact{Label: "Its login", Value: "still open until logged out",
+					Note: "This token has expired, but a copy of it renewed in time would still be good: ending the login revokes every token of it."})
+			}
+		}
 		if jti, sid := tokenIDs(payload); jti != "" || sid != "" {
 			p.Facts = append(p.Facts, s.revokedFact(jti, sid))
 		}

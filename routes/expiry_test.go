@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TestJWTExpiry moves the clock past a token's exp (and the leeway).
@@ -175,5 +177,63 @@ func assertSessionEnded(t *testing.T, ts *testServer, c *http.Client) {
 	r = ts.get(t, c, "/compare")
 	if got := testID(r.body, "reason-session"); got != "expired" {
 		t.Errorf("compare reason %q, want expired", got)
+	}
+}
+
+// TestLogoutEndsAnExpiredLogin: the victim's token expired while they were
+// away, and a thief kept a copy alive by renewing it. The victim's compare
+// page offers to end the login, and logging out with the expired token
+// refuses the thief's renewed one on its next request.
+func TestLogoutEndsAnExpiredLogin(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	victim := ts.browser(t)
+	stolen := ts.login(t, victim, "jwt", "user1", "pass123")
+
+	// The thief renews the copy as its expiry nears; the victim is idle.
+	ts.clock.Advance(8 * time.Minute)
+	r := ts.get(t, ts.curl(), "/jwt/dashboard", "Cookie", "authlab_token="+stolen)
+	renewed := r.cookie("authlab_token")
+	if r.status != http.StatusOK || renewed == nil {
+		t.Fatalf("the thief's renewal: %d, cookie %v", r.status, renewed)
+	}
+	ts.clock.Advance(8 * time.Minute)
+	if s := ts.status(t, victim); s.Strategies.JWT.Reason != "expired" {
+		t.Fatalf("the victim's own token: %+v, want expired", s.Strategies.JWT)
+	}
+	if s := ts.status(t, ts.curl(), "Cookie", "authlab_token="+renewed.Value); !s.Strategies.JWT.Authenticated {
+		t.Fatalf("the thief's renewed token before the logout: %+v", s.Strategies.JWT)
+	}
+
+	page := ts.get(t, victim, "/compare")
+	if !strings.Contains(page.body, `data-testid="end-login"`) {
+		t.Fatal("the compare page does not offer to end the expired token's login")
+	}
+	if r := ts.postForm(t, victim, "/jwt/logout", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("logout with the expired token: %d", r.status)
+	}
+	if s := ts.status(t, ts.curl(), "Cookie", "authlab_token="+renewed.Value); s.Strategies.JWT.Reason != "revoked" {
+		t.Errorf("the thief's renewed token after the victim's logout: %+v, want revoked", s.Strategies.JWT)
+	}
+}
+
+// TestNoEndForATokenThatIsNotGenuine: an expired token signed with
+// another key names no login here; the page offers nothing to end.
+func TestNoEndForATokenThatIsNotGenuine(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	c := ts.claims("1")
+	c["exp"] = ts.clock.Now().Add(-time.Hour).Unix()
+	c["iat"] = ts.clock.Now().Add(-2 * time.Hour).Unix()
+	c["auth_time"] = c["iat"]
+	forged := sign(t, jwt.SigningMethodHS256, []byte("another-key-another-key-another-key!"), c)
+	page := ts.get(t, ts.curl(), "/compare", "Cookie", "authlab_token="+forged)
+	if strings.Contains(page.body, `data-testid="end-login"`) {
+		t.Error("the compare page offers to end the login of a forged token")
+	}
+	genuine := c
+	genuineRaw := sign(t, jwt.SigningMethodHS256, testKey, genuine)
+	if page := ts.get(t, ts.curl(), "/compare", "Cookie", "authlab_token="+genuineRaw); !strings.Contains(page.body, `data-testid="end-login"`) {
+		t.Error("the compare page does not offer to end the login of a genuine expired token")
 	}
 }

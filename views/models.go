@@ -100,8 +100,11 @@ type DashboardView struct {
 // Panel is one strategy's state for this browser, as the compare page and
 // the dashboards show it.
 type Panel struct {
-	Strategy   Strategy
-	SignedIn   bool
+	Strategy Strategy
+	SignedIn bool
+	// CanEnd is a signed-out JWT panel whose token is genuine but expired:
+	// logging out still ends its login, which a copy could keep renewing.
+	CanEnd     bool
 	Username   string
 	Reason     string // the API's reason code when signed out
 	ReasonText string // the same in words

@@ -26,7 +26,7 @@ const FileName = "authlab.db"
 
 const schema = `
 CREATE TABLE IF NOT EXISTS users (
-	id            INTEGER PRIMARY KEY,
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	username      TEXT NOT NULL UNIQUE,
 	password_hash TEXT NOT NULL,
 	created       INTEGER NOT NULL
@@ -50,7 +50,23 @@ CREATE TABLE IF NOT EXISTS secrets (
 // migrations are the schema's versions, in order: migration i+1 takes a
 // database from version i to i+1. The first is written so that a database
 // made before versions were kept takes it without harm.
-var migrations = []string{schema}
+var migrations = []string{schema, usersNeverReuseIDs}
+
+// usersNeverReuseIDs rebuilds the users table of a database made before
+// its ids were AUTOINCREMENT: without it, SQLite hands the id of the
+// newest user, once deleted, to the next one, and that user would inherit
+// any session or token still naming it.
+const usersNeverReuseIDs = `
+CREATE TABLE users_rebuilt (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	username      TEXT NOT NULL UNIQUE,
+	password_hash TEXT NOT NULL,
+	created       INTEGER NOT NULL
+);
+INSERT INTO users_rebuilt (id, username, password_hash, created)
+	SELECT id, username, password_hash, created FROM users;
+DROP TABLE users;
+ALTER TABLE users_rebuilt RENAME TO users;`
 
 // migrate brings db's schema to the last version, in one transaction: the
 // write connection begins it IMMEDIATE, so two processes could not both
@@ -130,6 +146,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, FileName)
+	if err := private(dir, path); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(5000)")
@@ -167,6 +187,27 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		}
 	}
 	return d, nil
+}
+
+// private makes the data folder 0700 and the database 0600, whatever
+// modes they had: the database holds password hashes and live session
+// tokens. The database file is made before SQLite opens it, because
+// SQLite gives its -wal and -shm files the database file's mode.
+func private(dir, path string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("data folder %s: %w", dir, unwrapPath(err))
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, unwrapPath(err))
+	}
+	f.Close()
+	for _, name := range []string{path, path + "-wal", path + "-shm", filepath.Join(dir, LockName)} {
+		if err := os.Chmod(name, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: %w", name, unwrapPath(err))
+		}
+	}
+	return nil
 }
 
 // uriPath escapes the characters that mean something in an SQLite URI

@@ -455,3 +455,82 @@ func TestSchemaIsVersioned(t *testing.T) {
 		t.Errorf("schema_migrations holds %d rows up to version %d, want one row a version", n, max)
 	}
 }
+
+// TestFilesArePrivate: the data folder is 0700 and every file authlab
+// makes in it 0600, also when the folder and the database existed with
+// looser modes.
+func TestFilesArePrivate(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	first, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.CreateUser(ctx, "alice", "hash"); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	// Loosen everything, as a copy or an old version might have left it.
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.Chmod(filepath.Join(dir, e.Name()), 0o644)
+	}
+	os.Chmod(dir, 0o755)
+
+	db := open(t, dir)
+	if _, err := db.CreateUser(ctx, "bob", "hash"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data folder mode %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+	entries, err = os.ReadDir(dir)
+	if err != nil || len(entries) < 3 {
+		t.Fatalf("the folder holds %d files, %v; want the database, its WAL files and the lock", len(entries), err)
+	}
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v; want 0600", e.Name(), fi.Mode().Perm(), err)
+		}
+	}
+}
+
+// TestUserIDsAreNeverReused: a deleted user's id is not handed to the
+// next account, which would inherit the deleted user's sessions and
+// tokens. The database here predates AUTOINCREMENT, as an old one does.
+func TestUserIDsAreNeverReused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,
+		password_hash TEXT NOT NULL, created INTEGER NOT NULL);
+		INSERT INTO users VALUES (1, 'old', 'h', 0);`); err != nil {
+		t.Fatal(err)
+	}
+	db := open(t, dir)
+	bob, err := db.CreateUser(ctx, "bob", "h")
+	if err != nil || bob.ID != 2 {
+		t.Fatalf("CreateUser(bob) = %+v, %v; want id 2", bob, err)
+	}
+	if _, err := raw.Exec(`DELETE FROM users WHERE id = ?`, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	carol, err := db.CreateUser(ctx, "carol", "h")
+	if err != nil || carol.ID <= bob.ID {
+		t.Errorf("CreateUser(carol) after bob's deletion = %+v, %v; want an id above %d", carol, err, bob.ID)
+	}
+	if u, _, err := db.UserByName(ctx, "old"); err != nil || u.ID != 1 {
+		t.Errorf("the user from before the rebuild: %+v, %v", u, err)
+	}
+}

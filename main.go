@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -42,19 +43,20 @@ func main() {
 
 // config is authlab's settings, after parsing and checking.
 type config struct {
-	addr            string
-	baseURL         *url.URL // nil: http:// and the address listened on
-	data            string
-	databaseURL     *url.URL // nil: SQLite under data
-	sessionStore    string
-	instance        string // "": host:port of the address listened on
-	sessionIdle     time.Duration
-	sessionLifetime time.Duration
-	jwtTTL          time.Duration
-	jwtSecret       string
-	demoUser        bool // -demo-user's value
-	demoUserSet     bool // whether -demo-user was given, as a flag or a variable
-	logFormat       string
+	addr              string
+	baseURL           *url.URL // nil: http:// and the address listened on
+	data              string
+	databaseURL       *url.URL // nil: SQLite under data
+	sessionStore      string
+	instance          string // "": host:port of the address listened on
+	sessionIdle       time.Duration
+	sessionLifetime   time.Duration
+	jwtTTL            time.Duration
+	jwtSecret         string
+	jwtPreviousSecret string
+	demoUser          bool // -demo-user's value
+	demoUserSet       bool // whether -demo-user was given, as a flag or a variable
+	logFormat         string
 }
 
 // errHelp is returned by parseConfig for -h: run prints the settings and
@@ -125,7 +127,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	}
 
 	c := config{addr: *addr, data: *data, sessionStore: *store, instance: *instance, logFormat: *logFmt,
-		jwtSecret: getenv("AUTHLAB_JWT_SECRET")}
+		jwtSecret: getenv("AUTHLAB_JWT_SECRET"), jwtPreviousSecret: getenv("AUTHLAB_JWT_PREVIOUS_SECRET")}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return config{}, bad("addr", c.addr, "host:port")
 	}
@@ -222,6 +224,9 @@ func (c config) demo() bool {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "loadtest" {
 		return runLoadtest(ctx, args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "keys" {
+		return runKeys(args[1:], getenv, stdout)
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if errors.Is(err, errHelp) {
@@ -405,7 +410,7 @@ type database interface {
 func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) (*app, error) {
 	var (
 		db   database
-		keys auth.KeyStore // where a generated key is kept; none with PostgreSQL
+		keys auth.KeySet
 		a    = &app{}
 	)
 	if cfg.databaseURL != nil {
@@ -414,6 +419,10 @@ func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) 
 			return nil, err
 		}
 		db, a.close = pg, pg.Close
+		if keys, err = staticKeys(cfg); err != nil {
+			pg.Close()
+			return nil, err
+		}
 	} else {
 		if fi, err := os.Stat(cfg.data); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 {
 			log.Warn("the data folder was open to other users; authlab makes it 0700 and its files 0600",
@@ -423,7 +432,16 @@ func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) 
 		if err != nil {
 			return nil, err
 		}
-		db, keys, a.close = sq, sq, func() { sq.Close() }
+		db, a.close = sq, func() { sq.Close() }
+		if cfg.jwtSecret != "" {
+			keys, err = staticKeys(cfg)
+		} else {
+			keys, err = generatedKeys(ctx, cfg.data, sq)
+		}
+		if err != nil {
+			a.close()
+			return nil, err
+		}
 	}
 	if err := a.build(ctx, cfg, db, keys, instance, log); err != nil {
 		a.close()
@@ -484,14 +502,95 @@ func cause(err error) string {
 	return line
 }
 
-func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyStore, instance string, log *slog.Logger) error {
-	key, err := auth.SigningKey(ctx, keys, cfg.jwtSecret)
-	if errors.Is(err, auth.ErrKeyTooShort) {
-		return fmt.Errorf("AUTHLAB_JWT_SECRET is %d bytes; it must be at least %d", len(cfg.jwtSecret), auth.MinKeyLen)
+// runKeys is authlab keys list|rotate: the generated signing keys of a
+// data folder. A running server picks a rotation up within a second.
+func runKeys(args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "rotate") {
+		return errors.New("usage: authlab keys list|rotate [-data folder] [-jwt-ttl 15m]")
 	}
+	fs := flag.NewFlagSet("authlab keys", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	orEnv := func(name, def string) string {
+		if v := getenv(settings[name]); v != "" {
+			return v
+		}
+		return def
+	}
+	data := fs.String("data", orEnv("data", "./data"), "the data folder")
+	ttl := fs.String("jwt-ttl", orEnv("jwt-ttl", "15m"), "the JWT lifetime, how long the old key keeps verifying")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		return errors.New("usage: authlab keys list|rotate [-data folder] [-jwt-ttl 15m]")
+	}
+	tokenTTL, err := time.ParseDuration(*ttl)
+	if err != nil || tokenTTL <= 0 {
+		return fmt.Errorf("-jwt-ttl %q: want a positive duration such as 15m", *ttl)
+	}
+	if getenv("AUTHLAB_JWT_SECRET") != "" || getenv(settings["database-url"]) != "" {
+		return errors.New("keys are generated only with SQLite and no AUTHLAB_JWT_SECRET; to rotate a secret, " +
+			"set AUTHLAB_JWT_PREVIOUS_SECRET to the old one and AUTHLAB_JWT_SECRET to the new one, and restart each instance")
+	}
+	path := filepath.Join(*data, keyFileName)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no generated keys at %s: start authlab with -data %s once first", path, *data)
+	}
+	kf, err := auth.OpenKeyFile(path, nil, nil)
 	if err != nil {
 		return err
 	}
+	if args[0] == "rotate" {
+		k, err := kf.Rotate(auth.RetireAfter(tokenTTL))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new signing key %s; the previous one verifies for %s more\n", k.ID, auth.RetireAfter(tokenTTL))
+	}
+	for _, k := range kf.List() {
+		state := "signing"
+		if !k.Signing {
+			state = "verifies until " + k.Retires.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "%s  created %s  %s\n", k.ID, k.Created.UTC().Format(time.RFC3339), state)
+	}
+	return nil
+}
+
+// staticKeys are AUTHLAB_JWT_SECRET, signing, and AUTHLAB_JWT_PREVIOUS_SECRET,
+// still verifying while a new secret is rolled out.
+func staticKeys(cfg config) (auth.KeySet, error) {
+	var previous [][]byte
+	if cfg.jwtPreviousSecret != "" {
+		previous = append(previous, []byte(cfg.jwtPreviousSecret))
+	}
+	keys, err := auth.StaticKeys([]byte(cfg.jwtSecret), previous...)
+	if errors.Is(err, auth.ErrKeyTooShort) {
+		return nil, fmt.Errorf("AUTHLAB_JWT_SECRET and AUTHLAB_JWT_PREVIOUS_SECRET must each be at least %d bytes (openssl rand -base64 32 makes one)", auth.MinKeyLen)
+	}
+	return keys, err
+}
+
+// keyFileName is the generated keys' file inside the data folder.
+const keyFileName = "jwt-keys.json"
+
+// generatedKeys opens the key file in the data folder, making it on first
+// start, and moves into it a key an older version kept in the database.
+func generatedKeys(ctx context.Context, data string, db *sqlite.DB) (*auth.KeyFile, error) {
+	legacy, err := db.LegacyKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the old JWT key: %w", err)
+	}
+	kf, err := auth.OpenKeyFile(filepath.Join(data, keyFileName), legacy, nil)
+	if err != nil {
+		return nil, err
+	}
+	if legacy != nil {
+		if err := db.DropLegacyKey(ctx); err != nil {
+			return nil, fmt.Errorf("remove the old JWT key from the database: %w", err)
+		}
+	}
+	return kf, nil
+}
+
+func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeySet, instance string, log *slog.Logger) error {
 	store := db.SessionStore()
 	if cfg.sessionStore == "memory" {
 		store = memstore.New()
@@ -501,7 +600,7 @@ func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyS
 		Users:        db,
 		SessionStore: store,
 		Revocations:  db,
-		Key:          key,
+		Keys:         keys,
 		IdleTimeout:  cfg.sessionIdle,
 		Lifetime:     cfg.sessionLifetime,
 		TokenTTL:     cfg.jwtTTL,

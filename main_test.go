@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -588,5 +589,86 @@ func TestLooseDataFolderIsSaid(t *testing.T) {
 	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("data folder mode after start: %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+}
+
+// TestKeysRotate: authlab keys rotate gives a running server a new signing
+// key within a second, while tokens of the old key stay good; keys list
+// shows both, and neither command works where keys are not generated.
+func TestKeysRotate(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inst := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, nil)
+	kidOf := func(raw string) string {
+		seg, _, _ := strings.Cut(raw, ".")
+		b, _ := base64.RawURLEncoding.DecodeString(seg)
+		var h struct{ Kid string }
+		json.Unmarshal(b, &h)
+		return h.Kid
+	}
+	first := formLogin(t, inst.url, "jwt", "user1", "pass123").cookies["authlab_token"]
+	if first == nil || kidOf(first.Value) == "" {
+		t.Fatalf("the first token carries no kid: %v", first)
+	}
+	var out syncBuffer
+	if err := run(t.Context(), []string{"keys", "rotate", "-data", dir}, envFunc(nil), &out); err != nil {
+		t.Fatalf("keys rotate: %v", err)
+	}
+	if !strings.Contains(out.String(), "new signing key") || strings.Count(out.String(), "\n") != 3 {
+		t.Errorf("keys rotate printed:\n%s", out.String())
+	}
+	if !within(3*time.Second, func() bool {
+		c := formLogin(t, inst.url, "jwt", "user1", "pass123").cookies["authlab_token"]
+		return c != nil && kidOf(c.Value) != kidOf(first.Value)
+	}) {
+		t.Fatal("the running server still signs with the old key 3 s after the rotation")
+	}
+	if s := apiStatus(t, inst.url, "Cookie", "authlab_token="+first.Value); !s.Strategies["jwt"].Authenticated {
+		t.Errorf("a token of the old key after the rotation: %+v", s.Strategies["jwt"])
+	}
+	for _, env := range []map[string]string{
+		{"AUTHLAB_JWT_SECRET": multiSecret},
+		{"AUTHLAB_DATABASE_URL": unreachablePostgres},
+	} {
+		if err := run(t.Context(), []string{"keys", "list", "-data", dir}, envFunc(env), &out); err == nil {
+			t.Errorf("keys list with %v: no error", env)
+		}
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPreviousSecretStillVerifies: rotating AUTHLAB_JWT_SECRET by a
+// restart keeps tokens of the old secret good while it is given as
+// AUTHLAB_JWT_PREVIOUS_SECRET, and only then.
+func TestPreviousSecretStillVerifies(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	oldSecret, newSecret := multiSecret, "a-new-secret-for-the-rotation-test-0123"
+	inst := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, map[string]string{"AUTHLAB_JWT_SECRET": oldSecret})
+	token := formLogin(t, inst.url, "jwt", "user1", "pass123").cookies["authlab_token"]
+	if token == nil {
+		t.Fatal("no token")
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" for signed in, else the reason
+	}{
+		{"with the previous secret", map[string]string{"AUTHLAB_JWT_SECRET": newSecret, "AUTHLAB_JWT_PREVIOUS_SECRET": oldSecret}, ""},
+		{"without it", map[string]string{"AUTHLAB_JWT_SECRET": newSecret}, "bad_signature"},
+	} {
+		inst := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, tc.env)
+		jwtState := apiStatus(t, inst.url, "Cookie", "authlab_token="+token.Value).Strategies["jwt"]
+		if tc.want == "" && !jwtState.Authenticated || tc.want != "" && jwtState.Reason != tc.want {
+			t.Errorf("%s: %+v, want %q", tc.name, jwtState, tc.want)
+		}
+		if err := inst.stop(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -118,7 +118,10 @@ type Options struct {
 	Users        UserStore       // accounts
 	SessionStore scs.Store       // session records
 	Revocations  RevocationStore // revoked JWT ids
-	Key          []byte          // HMAC-SHA256 key; ErrKeyTooShort under MinKeyLen bytes
+	// Key is the HMAC-SHA256 key, at least MinKeyLen bytes (ErrKeyTooShort);
+	// or Keys gives several, for rotation (StaticKeys, OpenKeyFile).
+	Key  []byte
+	Keys KeySet
 
 	Hasher *Hasher // password hashing; default NewHasher(DefaultParams, 0)
 
@@ -153,8 +156,15 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.Users == nil || opts.SessionStore == nil || opts.Revocations == nil {
 		return nil, errors.New("auth: Options.Users, SessionStore and Revocations are required")
 	}
-	if len(opts.Key) < MinKeyLen {
-		return nil, fmt.Errorf("%w; got %d", ErrKeyTooShort, len(opts.Key))
+	if opts.Keys != nil && opts.Key != nil {
+		return nil, errors.New("auth: set Options.Key or Options.Keys, not both")
+	}
+	if opts.Keys == nil {
+		keys, err := StaticKeys(opts.Key)
+		if err != nil {
+			return nil, err
+		}
+		opts.Keys = keys
 	}
 	if opts.IdleTimeout < 0 || opts.Lifetime < 0 || opts.TokenTTL < 0 {
 		return nil, errors.New("auth: timeouts must not be negative")

@@ -250,7 +250,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	if opts.Revocations == nil {
 		opts.Revocations = f.revStore
 	}
-	if opts.Key == nil {
+	if opts.Key == nil && opts.Keys == nil {
 		opts.Key = testKey
 	}
 	if opts.Hasher == nil {

@@ -15,6 +15,10 @@ import (
 	"github.com/authlab/authlab/auth/internal/cache"
 )
 
+// RetireAfter is how long a signing key must go on verifying once it is
+// replaced: until every token it signed has expired, leeway included.
+func RetireAfter(tokenTTL time.Duration) time.Duration { return tokenTTL + leeway(tokenTTL) }
+
 // maxLeeway is the most clock skew tolerated on exp, nbf and iat. Tokens
 // with a short TTL get less: a tenth of the TTL, so a 4 s token used in a
 // test or a demo really ends near its exp.
@@ -47,7 +51,7 @@ func (c *Claims) userID() int64 {
 // instead of looking a session up. Logging out can only add the token's
 // id to a revocation list that every later check consults.
 type Tokens struct {
-	key      []byte
+	keys     KeySet
 	ttl      time.Duration
 	lifetime time.Duration
 	issuer   string
@@ -57,9 +61,17 @@ type Tokens struct {
 	parser   *jwt.Parser
 	rules    []jwt.ParserOption // the claim rules, for checking a token as of another moment
 	claims   *jwt.Validator
-	verified *cache.Map[string, *Claims]
+	verified *cache.Map[string, verified]
 	revoked  *revocations
 	fail     func(http.ResponseWriter, *http.Request, error)
+}
+
+// verified is a token that passed every check, with the key it passed
+// with: a remembered token counts only while that key still verifies.
+type verified struct {
+	claims *Claims
+	kid    string // "" for a token with no kid, which only the signing key verifies
+	key    string // the id of the key that verified it
 }
 
 // verifiedTokens bounds how many verified tokens are remembered.
@@ -75,7 +87,7 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 		jwt.WithTimeFunc(opts.Clock),
 	}
 	return &Tokens{
-		key:      opts.Key,
+		keys:     opts.Keys,
 		ttl:      opts.TokenTTL,
 		lifetime: opts.Lifetime,
 		issuer:   opts.Issuer,
@@ -90,7 +102,7 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 		)...),
 		rules:    rules,
 		claims:   jwt.NewValidator(rules...),
-		verified: cache.New[string, *Claims](verifiedTokens),
+		verified: cache.New[string, verified](verifiedTokens),
 	}
 }
 
@@ -120,7 +132,13 @@ func (t *Tokens) issue(u User, authTime time.Time, sid string) (TokenState, erro
 		AuthTime:  jwt.NewNumericDate(authTime),
 		SessionID: sid,
 	}
-	raw, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
+	key, err := t.keys.Signing()
+	if err != nil {
+		return TokenState{Err: ErrNoCredentials}, fmt.Errorf("auth: signing key: %w", err)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["kid"] = key.ID
+	raw, err := tok.SignedString(key.Secret)
 	if err != nil {
 		return TokenState{Err: ErrNoCredentials}, fmt.Errorf("auth: sign token: %w", err)
 	}
@@ -138,7 +156,11 @@ func (t *Tokens) issue(u User, authTime time.Time, sid string) (TokenState, erro
 // the map. Every claim that depends on the time (exp, iat, nbf) is checked
 // again on each request, and so is the revocation list.
 func (t *Tokens) Verify(raw string) (*Claims, error) {
-	c, ok := t.verified.Get(raw)
+	v, ok := t.verified.Get(raw)
+	if ok && !t.stillVerifies(v) {
+		ok = false
+	}
+	c := v.claims
 	if ok {
 		if err := t.claims.Validate(c); err != nil {
 			return nil, classify(err)
@@ -148,9 +170,13 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 			return nil, err
 		}
 		c = new(Claims)
-		if _, err := t.parser.ParseWithClaims(raw, c, t.keyFunc); err != nil {
+		var used Key
+		tok, err := t.parser.ParseWithClaims(raw, c, t.keyFor(&used))
+		if err != nil {
 			return nil, classify(err)
 		}
+		kid, _ := tok.Header["kid"].(string)
+		v = verified{claims: c, kid: kid, key: used.ID}
 		if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
 			return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
 		}
@@ -160,7 +186,7 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 		if err := t.checkTimes(c); err != nil {
 			return nil, err
 		}
-		t.verified.Put(raw, c)
+		t.verified.Put(raw, v)
 	}
 	if t.revoked.isRevoked(c.ID) || t.revoked.isRevoked(c.SessionID) {
 		return nil, ErrTokenRevoked
@@ -168,7 +194,44 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 	return c, nil
 }
 
-func (t *Tokens) keyFunc(*jwt.Token) (any, error) { return t.key, nil }
+// keyFor returns the jwt key function, which picks the key a token names
+// and records it in used. A token with no kid is checked with the signing
+// key alone; one whose kid names no key that still verifies is refused as
+// a bad signature, before any HMAC.
+func (t *Tokens) keyFor(used *Key) jwt.Keyfunc {
+	return func(tok *jwt.Token) (any, error) {
+		raw, named := tok.Header["kid"]
+		if !named {
+			k, err := t.keys.Signing()
+			if err != nil {
+				return nil, err
+			}
+			*used = k
+			return k.Secret, nil
+		}
+		kid, ok := raw.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: kid is not a string", ErrMalformed)
+		}
+		k, ok := t.keys.Verifying(kid)
+		if !ok {
+			return nil, fmt.Errorf("%w: no key named %q verifies", jwt.ErrTokenUnverifiable, kid)
+		}
+		*used = k
+		return k.Secret, nil
+	}
+}
+
+// stillVerifies reports whether the key a remembered token passed with
+// would pass it now: keys retire, and the signing key changes.
+func (t *Tokens) stillVerifies(v verified) bool {
+	if v.kid == "" {
+		k, err := t.keys.Signing()
+		return err == nil && k.ID == v.key
+	}
+	_, ok := t.keys.Verifying(v.kid)
+	return ok
+}
 
 // classify maps the jwt package's errors to this package's sentinels.
 func classify(err error) error {
@@ -239,7 +302,8 @@ func (t *Tokens) Genuine(raw string) (*Claims, error) {
 		jwt.WithStrictDecoding(),
 		jwt.WithoutClaimsValidation(),
 	)
-	if _, err := untimed.ParseWithClaims(raw, c, t.keyFunc); err != nil {
+	var used Key
+	if _, err := untimed.ParseWithClaims(raw, c, t.keyFor(&used)); err != nil {
 		return nil, classify(err)
 	}
 	if c.ExpiresAt == nil || c.IssuedAt == nil || c.AuthTime == nil || c.ID == "" || c.SessionID == "" {

@@ -315,7 +315,7 @@ func TestTradeoffsAreMeasured(t *testing.T) {
 		}
 	}
 	mustContain(t, body, `data-testid="figure-session-idle">30m<`, `data-testid="figure-jwt-ttl">15m<`,
-		`href="/learn/4#code-revocations"`, `href="/learn/2#code-DB-LoadOrCreateKey"`)
+		`href="/learn/4#code-revocations"`, `href="/learn/2#code-KeyFile-Rotate"`)
 
 	// Measuring left no session behind, and did not touch the visitor's.
 	if n, err := ts.db.CountSessions(t.Context()); err != nil || n != 1 {

@@ -35,7 +35,7 @@ func stepData(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>Two of the tables belong to one strategy each: <code>sessions</code> holds the server-side records that session cookies name, and <code>revoked_tokens</code> is the JWT strategy's list of tokens logged out before they expired. <code>secrets</code> holds the generated JWT key, which step 2 is about. The <code>users</code> table itself has no idea which strategy you log in with.</p></section><section aria-labelledby=\"password-hash\"><h2 id=\"password-hash\">What <code>password_hash</code> holds</h2><p>Not the password: an argon2id hash of it, written as a PHC string that carries everything needed to check a guess later: the algorithm, its cost parameters, a random salt and the derived key.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>Two of the tables belong to one strategy each: <code>sessions</code> holds the server-side records that session cookies name, and <code>revoked_tokens</code> is the JWT strategy's list of tokens logged out before they expired. <code>secrets</code> is where versions before the key file kept the generated JWT key; step 2 is about where it lives now. The <code>users</code> table itself has no idea which strategy you log in with.</p></section><section aria-labelledby=\"password-hash\"><h2 id=\"password-hash\">What <code>password_hash</code> holds</h2><p>Not the password: an argon2id hash of it, written as a PHC string that carries everything needed to check a guess later: the algorithm, its cost parameters, a random salt and the derived key.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -201,19 +201,19 @@ func stepConfig(v LearnStepView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</td><td>Behind https without it, a cookie could be sent over plain http and read on the way.</td></tr></tbody></table></div></section><section aria-labelledby=\"key\"><h2 id=\"key\">The JWT key</h2><p>HS256 signs with one secret key, and the same key verifies. Whoever has it can make tokens the server will accept for any user, so it must be long and random, and it must be the same on every instance that checks tokens.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</td><td>Behind https without it, a cookie could be sent over plain http and read on the way.</td></tr></tbody></table></div></section><section aria-labelledby=\"key\"><h2 id=\"key\">The JWT key</h2><p>HS256 signs with one secret key, and the same key verifies. Whoever has it can make tokens the server will accept for any user, so it must be long and random, and it must be the same on every instance that checks tokens.</p><p>Every token names its key in the <code>kid</code> header, so keys can change without signing everyone out. A <code>kid</code> is derived from the key and reveals nothing of it; one the server does not know is a bad signature, and a token with no <code>kid</code> is checked with the signing key alone. <code>AUTHLAB_JWT_SECRET</code> is the key itself, as in the tutorial's <code>jwt.sign(payload, secret)</code>; <code>AUTHLAB_JWT_PREVIOUS_SECRET</code> still verifies while a new secret is rolled out (<code>openssl rand -base64 32</code> makes a good one: a 32-character passphrase passes the length check but is not random).</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("SigningKey").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("KeyID").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p>With no <code>AUTHLAB_JWT_SECRET</code>, the key is generated from <code>crypto/rand</code> and stored, so tokens survive a restart. The insert does nothing when a key is already there, so two processes starting at once end up with the same key. The price: a copy of the database is a copy of the key.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p>With no secret, the key is generated from <code>crypto/rand</code> into <code>jwt-keys.json</code> in the data folder, mode 0600, and never into the database: a copy of the database alone signs nothing. <code>authlab keys rotate</code> makes a new signing key, and the old one verifies until every token it signed has expired; a running server picks the change up within a second.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = v.code("DB.LoadOrCreateKey").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = v.code("KeyFile.Rotate").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -337,7 +337,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdleStep))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 244, Col: 80}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 253, Col: 80}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {

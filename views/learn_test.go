@@ -19,7 +19,7 @@ var testSteps = []LearnStep{
 // stepCode is what each step quotes, in reading order.
 var stepCode = map[int][]string{
 	1: {"schema", "DefaultParams", "Hasher.hash", "Hasher.Verify"},
-	2: {"SigningKey", "DB.LoadOrCreateKey", "newSessions", "newTokens"},
+	2: {"KeyID", "KeyFile.Rotate", "newSessions", "newTokens"},
 	3: {"Users.Authenticate", "Sessions.Login", "Tokens.Login", "Tokens.Issue", "Tokens.issue"},
 	4: {"Auth.Identify", "Sessions.current", "Tokens.fromHeader", "Tokens.Verify", "Sessions.Logout",
 		"Tokens.Logout", "Tokens.Renew", "Tokens.Revoke", "revocations"},
@@ -94,7 +94,7 @@ func TestCodeID(t *testing.T) {
 	tests := []struct{ name, want string }{
 		{"schema", "code-schema"},
 		{"Tokens.Issue", "code-Tokens-Issue"},
-		{"DB.LoadOrCreateKey", "code-DB-LoadOrCreateKey"},
+		{"KeyFile.Rotate", "code-KeyFile-Rotate"},
 	}
 	for _, tc := range tests {
 		if got := CodeID(tc.name); got != tc.want {

@@ -100,7 +100,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // DB is the open database. Its methods implement auth.UserStore,
-// auth.RevocationStore and auth.KeyStore, and SessionStore returns an scs
+// auth.RevocationStore, and SessionStore returns an scs
 // store over the same file.
 //
 // One process owns the data folder (Open takes a lock on it), so what this
@@ -123,7 +123,6 @@ type DB struct {
 var (
 	_ auth.UserStore       = (*DB)(nil)
 	_ auth.RevocationStore = (*DB)(nil)
-	_ auth.KeyStore        = (*DB)(nil)
 )
 
 // readConns is the size of the read pool: enough for both cores and the
@@ -354,16 +353,23 @@ func (d *DB) PruneRevocations(ctx context.Context, now time.Time) error {
 	return err
 }
 
-// LoadOrCreateKey returns the stored JWT key, storing fresh first if none
-// is stored yet.
-func (d *DB) LoadOrCreateKey(ctx context.Context, fresh []byte) ([]byte, error) {
-	if _, err := d.write.ExecContext(ctx,
-		`INSERT INTO secrets (name, value) VALUES ('jwt_key', ?) ON CONFLICT (name) DO NOTHING`, fresh); err != nil {
-		return nil, err
-	}
+// LegacyKey returns the JWT key that versions before the key file kept in
+// the database, or nil. The caller moves it to the key file and then calls
+// DropLegacyKey, so tokens signed with it stay good and the database stops
+// holding it.
+func (d *DB) LegacyKey(ctx context.Context) ([]byte, error) {
 	var key []byte
 	err := d.read.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'jwt_key'`).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	return key, err
+}
+
+// DropLegacyKey deletes the key LegacyKey read.
+func (d *DB) DropLegacyKey(ctx context.Context) error {
+	_, err := d.write.ExecContext(ctx, `DELETE FROM secrets WHERE name = 'jwt_key'`)
+	return err
 }
 
 // CountSessions returns the number of live session rows; tests and the

@@ -142,7 +142,6 @@ func TestKilledHolderDoesNotBlock(t *testing.T) {
 func TestDataSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	key := bytes.Repeat([]byte{7}, 32)
 	until := time.Now().Add(time.Hour).Truncate(time.Second)
 	sessionExpiry := time.Now().Add(time.Hour)
 
@@ -152,9 +151,6 @@ func TestDataSurvivesReopen(t *testing.T) {
 	}
 	alice, err := db.CreateUser(ctx, "alice", "$argon2id$hash")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.LoadOrCreateKey(ctx, key); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Revoke(ctx, "jti-1", until); err != nil {
@@ -180,12 +176,6 @@ func TestDataSurvivesReopen(t *testing.T) {
 			t.Fatalf("UserByID = %+v, %v", u, err)
 		}
 	})
-	t.Run("key", func(t *testing.T) {
-		got, err := db.LoadOrCreateKey(ctx, bytes.Repeat([]byte{9}, 32))
-		if err != nil || !bytes.Equal(got, key) {
-			t.Fatalf("LoadOrCreateKey after reopen = %x, %v; want the first key %x", got, err, key)
-		}
-	})
 	t.Run("revocations", func(t *testing.T) {
 		active, err := db.ActiveRevocations(ctx, time.Now())
 		if err != nil {
@@ -206,22 +196,33 @@ func TestDataSurvivesReopen(t *testing.T) {
 	})
 }
 
-func TestLoadOrCreateKey(t *testing.T) {
+// TestLegacyKey: a key that an older version kept in the database is
+// read once, to move into the key file, and then deleted from it.
+func TestLegacyKey(t *testing.T) {
 	ctx := context.Background()
-	db := open(t, t.TempDir())
-	first := bytes.Repeat([]byte{1}, 32)
-	got, err := db.LoadOrCreateKey(ctx, first)
-	if err != nil || !bytes.Equal(got, first) {
-		t.Fatalf("first LoadOrCreateKey = %x, %v; want the fresh key", got, err)
+	dir := t.TempDir()
+	db := open(t, dir)
+	if key, err := db.LegacyKey(ctx); err != nil || key != nil {
+		t.Fatalf("LegacyKey on a new database = %x, %v; want none", key, err)
 	}
-	got, err = db.LoadOrCreateKey(ctx, bytes.Repeat([]byte{2}, 32))
-	if err != nil || !bytes.Equal(got, first) {
-		t.Fatalf("second LoadOrCreateKey = %x, %v; want the stored key %x", got, err, first)
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Through auth.SigningKey, as main uses it.
-	key, err := auth.SigningKey(ctx, db, "")
-	if err != nil || !bytes.Equal(key, first) {
-		t.Fatalf("SigningKey = %x, %v; want the stored key", key, err)
+	defer raw.Close()
+	old := bytes.Repeat([]byte{7}, 32)
+	if _, err := raw.Exec(`INSERT INTO secrets (name, value) VALUES ('jwt_key', ?)`, old); err != nil {
+		t.Fatal(err)
+	}
+	if key, err := db.LegacyKey(ctx); err != nil || !bytes.Equal(key, old) {
+		t.Fatalf("LegacyKey = %x, %v; want %x", key, err, old)
+	}
+	if err := db.DropLegacyKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM secrets`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("secrets holds %d rows after DropLegacyKey, %v; want none", n, err)
 	}
 }
 

@@ -32,8 +32,8 @@ var Steps = []Step{
 		Title:   "Configuration: the key and the session settings",
 		Summary: "Where the JWT key and the session timeouts come from, and what a bad value does.",
 		Refs: []Ref{
-			{"auth/key.go", "SigningKey"},
-			{"auth/sqlite/sqlite.go", "DB.LoadOrCreateKey"},
+			{"auth/key.go", "KeyID"},
+			{"auth/key.go", "KeyFile.Rotate"},
 			{"auth/sessions.go", "newSessions"},
 			{"auth/tokens.go", "newTokens"},
 		},

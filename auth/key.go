@@ -78,8 +78,8 @@ type KeyFile struct {
 	now  Clock
 
 	mu      sync.Mutex
-	checked time.Time // when the file's modification time was last looked at
-	mod     time.Time // the modification time of what keys holds
+	checked time.Time   // when the file was last looked at
+	file    os.FileInfo // the file keys was read from: a rotation renames a new one over it
 	keys    []fileKey // oldest first; the last one signs
 }
 
@@ -151,7 +151,7 @@ func (kf *KeyFile) load() error {
 			return fmt.Errorf("auth: key file %s: key %q is short or misnamed", kf.path, k.ID)
 		}
 	}
-	kf.keys, kf.mod, kf.checked = keys, fi.ModTime(), kf.now()
+	kf.keys, kf.file, kf.checked = keys, fi, kf.now()
 	return nil
 }
 
@@ -164,7 +164,10 @@ func (kf *KeyFile) current() []fileKey {
 	defer kf.mu.Unlock()
 	if now := kf.now(); now.Sub(kf.checked) >= reloadEvery {
 		kf.checked = now
-		if fi, err := os.Stat(kf.path); err == nil && !fi.ModTime().Equal(kf.mod) {
+		// Modification times can be too coarse to tell two writes apart;
+		// a rotation always renames a new file into place, so a different
+		// file is the sign.
+		if fi, err := os.Stat(kf.path); err == nil && !os.SameFile(fi, kf.file) {
 			kf.load()
 		}
 	}

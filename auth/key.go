@@ -80,7 +80,7 @@ type KeyFile struct {
 	mu      sync.Mutex
 	checked time.Time   // when the file was last looked at
 	file    os.FileInfo // the file keys was read from: a rotation renames a new one over it
-	keys    []fileKey // oldest first; the last one signs
+	keys    []fileKey   // oldest first; the last one signs
 }
 
 type fileKey struct {

@@ -3,11 +3,14 @@ package routes_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/auth/sqlite"
@@ -189,5 +192,34 @@ func TestInstanceIsNamed(t *testing.T) {
 	}
 	if s := ts.status(t, ts.curl()); s.Instance != "test-instance" {
 		t.Errorf("GET /api/auth instance %q, want test-instance", s.Instance)
+	}
+}
+
+// TestSmuggledRequestIsNotServed sends a request with both Content-Length
+// and Transfer-Encoding and a second request pipelined behind it on one
+// connection: the first is answered and the connection closed (RFC 9112
+// §6.1), so the second, which a proxy reading Content-Length would not
+// have seen, is never served.
+func TestSmuggledRequestIsNotServed(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := "POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+		"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("the connection stayed open: %v (read %q)", err, got)
+	}
+	if n := strings.Count(string(got), "HTTP/1.1 "); n != 1 {
+		t.Errorf("%d responses on the connection, want 1:\n%s", n, got)
 	}
 }

@@ -134,6 +134,22 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 }
 
+// closeAfterChunked ends the connection after answering a request with a
+// chunked body. RFC 9112 §6.1 requires it when a request carries both
+// Content-Length and Transfer-Encoding, the mark of request smuggling,
+// so that nothing pipelined behind it is served; net/http drops the
+// Content-Length before a handler sees it, so every chunked request is
+// treated so. Browsers do not send chunked bodies, and closing costs
+// another client one reconnection.
+func closeAfterChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // limitBody refuses a body declared larger than MaxBodyBytes at once, and
 // caps the reading of any other, so an undeclared one fails as it grows.
 func (s *server) limitBody(next http.Handler) http.Handler {

@@ -96,8 +96,8 @@ func New(d Deps) (http.Handler, error) {
 	// Every GET route answers HEAD too (RFC 9110 §9.1); net/http sends
 	// the headers without the body.
 	r.Use(middleware.GetHead)
-	r.Use(s.requestID, s.logRequests, s.recoverPanic, securityHeaders(strings.HasPrefix(d.BaseURL, "https://")),
-		s.limitBody, csrf.Handler)
+	r.Use(closeAfterChunked, s.requestID, s.logRequests, s.recoverPanic,
+		securityHeaders(strings.HasPrefix(d.BaseURL, "https://")), s.limitBody, csrf.Handler)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 

@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test vet generate templ-check gotest gotest-inner e2e-setup e2e e2e-inner screenshots bench run loadtest-setup loadtest
+.PHONY: test vet generate templ-check gotest gotest-inner e2e-setup e2e e2e-inner screenshots bench fuzz run loadtest-setup loadtest
 
 # The Go tests and the browser suite share one throwaway PostgreSQL
 # cluster, which .ci/with-postgres starts (installing Debian's postgresql
@@ -48,6 +48,27 @@ screenshots: e2e-setup
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./auth/... ./routes/
+
+# make fuzz runs each fuzz target for FUZZTIME (go test fuzzes one target
+# per run); their seed corpora run with every go test. It goes on through
+# every target and fails at the end if any failed. A failing input is left
+# in the package's testdata/fuzz, where go test replays it from then on.
+# Override the time with, for example, make fuzz FUZZTIME=5m.
+FUZZTIME ?= 30s
+FUZZ = $(GO) test -run='^$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=1000x
+
+fuzz:
+	@failed=; \
+	$(FUZZ) -fuzz='^FuzzDecodeHash$$' ./auth/ || failed="$$failed FuzzDecodeHash"; \
+	$(FUZZ) -fuzz='^FuzzVerify$$' ./auth/ || failed="$$failed FuzzVerify"; \
+	$(FUZZ) -fuzz='^FuzzVerifyParts$$' ./auth/ || failed="$$failed FuzzVerifyParts"; \
+	$(FUZZ) -fuzz='^FuzzRecordCodec$$' ./auth/ || failed="$$failed FuzzRecordCodec"; \
+	$(FUZZ) -fuzz='^FuzzSessionCookie$$' ./auth/ || failed="$$failed FuzzSessionCookie"; \
+	$(FUZZ) -fuzz='^FuzzLocalPath$$' ./routes/ || failed="$$failed FuzzLocalPath"; \
+	$(FUZZ) -fuzz='^FuzzLoginBodies$$' ./routes/ || failed="$$failed FuzzLoginBodies"; \
+	$(FUZZ) -fuzz='^FuzzQuiz$$' ./routes/ || failed="$$failed FuzzQuiz"; \
+	$(FUZZ) -fuzz='^FuzzGrade$$' ./routes/walkthrough/ || failed="$$failed FuzzGrade"; \
+	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed" >&2; exit 1; fi
 
 run:
 	$(GO) run .

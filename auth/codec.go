@@ -74,7 +74,7 @@ func (recordCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 		if len(b) < 1 || len(b) < 1+int(b[0])+8 {
 			return time.Time{}, nil, errRecord
 		}
-		k := string(b[1 : 1+b[0]])
+		k := string(b[1 : 1+int(b[0])])
 		b = b[1+int(b[0]):]
 		values[k] = int64(binary.BigEndian.Uint64(b[:8]))
 		b = b[8:]

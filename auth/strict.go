@@ -41,8 +41,16 @@ func checkStrict(raw string) error {
 	if typ, ok := h["typ"]; ok && !bytes.Equal(typ, []byte(`"JWT"`)) {
 		return fmt.Errorf("%w: header typ is %s, not JWT", ErrMalformed, typ)
 	}
-	if _, err := objectNames(payload, claimNames); err != nil {
+	claims, err := objectNames(payload, claimNames)
+	if err != nil {
 		return fmt.Errorf("%w: claims: %w", ErrMalformed, err)
+	}
+	// A time is a JSON number (RFC 7519 §2, NumericDate); the jwt package
+	// would also take one in quotes.
+	for _, name := range []string{"exp", "iat", "nbf", "auth_time"} {
+		if v, ok := claims[name]; ok && (len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9'))) {
+			return fmt.Errorf("%w: claims: %s is not a number", ErrMalformed, name)
+		}
 	}
 	return nil
 }

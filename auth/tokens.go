@@ -41,6 +41,14 @@ type Claims struct {
 	SessionID string           `json:"sid"`
 }
 
+// userIDSubject reports whether sub is a user id as this server writes
+// one: a positive decimal number with no sign and no leading zero, so
+// that one user has one subject.
+func userIDSubject(sub string) bool {
+	id, err := strconv.ParseUint(sub, 10, 63)
+	return err == nil && id > 0 && strconv.FormatUint(id, 10) == sub
+}
+
 func (c *Claims) userID() int64 {
 	id, _ := strconv.ParseInt(c.Subject, 10, 64)
 	return id
@@ -177,7 +185,7 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 		}
 		kid, _ := tok.Header["kid"].(string)
 		v = verified{claims: c, kid: kid, key: used.ID}
-		if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
+		if !userIDSubject(c.Subject) {
 			return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
 		}
 		if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
@@ -309,7 +317,7 @@ func (t *Tokens) Genuine(raw string) (*Claims, error) {
 	if c.ExpiresAt == nil || c.IssuedAt == nil || c.AuthTime == nil || c.ID == "" || c.SessionID == "" {
 		return nil, fmt.Errorf("%w: exp, iat, auth_time, jti and sid are required", ErrMalformed)
 	}
-	if _, err := strconv.ParseUint(c.Subject, 10, 63); err != nil || c.Subject == "0" {
+	if !userIDSubject(c.Subject) {
 		return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
 	}
 	if err := t.checkTimes(c); err != nil {

@@ -107,8 +107,12 @@ func checkNames(t *testing.T, what string, names, registered []string) {
 var lastSecond = time.Date(lastYear, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // numericDate reads a NumericDate as the jwt package does (whole seconds,
-// fractions dropped), refusing values outside 1970 to the year 9999.
+// fractions dropped), but only from a JSON number (RFC 7519 §2), and
+// refuses values outside 1970 to the year 9999.
 func numericDate(v json.RawMessage) (time.Time, error) {
+	if len(v) > 0 && v[0] == '"' {
+		return time.Time{}, errors.New("a string, not a JSON number")
+	}
 	var n json.Number
 	if err := json.Unmarshal(v, &n); err != nil {
 		return time.Time{}, err
@@ -270,7 +274,7 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// sentinels are the errors every refusal of a token must wrap one of.
+// tokenSentinels are the errors every refusal of a token wraps one of.
 var tokenSentinels = []error{ErrMalformed, ErrBadSignature, ErrExpired, ErrNotYetValid, ErrTokenRevoked}
 
 // verdicts runs raw through Verify and Genuine and checks what each says:

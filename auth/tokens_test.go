@@ -878,6 +878,11 @@ func TestVerifyRefusesWhatRFC7519DoesNotMean(t *testing.T) {
 		{"crit header", raw(`{"alg":"HS256","crit":["exp"]}`), raw(`{"sub":"1",` + valid + `}`), ErrMalformed},
 		{"typ not JWT", raw(`{"alg":"HS256","typ":"at+jwt"}`), raw(`{"sub":"1",` + valid + `}`), ErrMalformed},
 		{"no typ", raw(`{"alg":"HS256"}`), raw(`{"sub":"1",` + valid + `}`), nil},
+		{"sub 00, user 0 in disguise", hs256, raw(`{"sub":"00",` + valid + `}`), ErrMalformed},
+		{"sub with a leading zero", hs256, raw(`{"sub":"01",` + valid + `}`), ErrMalformed},
+		{"exp as a string", hs256, raw(fmt.Sprintf(
+			`{"sub":"1","iss":"authlab","aud":"authlab","iat":%d,"exp":"%d","jti":"j","sid":"s","auth_time":%d}`,
+			now.Unix(), now.Add(testTTL).Unix(), now.Unix())), ErrMalformed},
 		{"exp past the year 9999", hs256, raw(fmt.Sprintf(
 			`{"sub":"1","iss":"authlab","aud":"authlab","iat":%d,"exp":253402300800,"jti":"j","sid":"s","auth_time":%d}`,
 			now.Unix(), now.Unix())), ErrMalformed},

@@ -3,6 +3,7 @@ package routes
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"time"
@@ -33,8 +34,8 @@ func decodeLogin(r *http.Request) (apiLoginRequest, error) {
 		if err := dec.Decode(&req); err != nil {
 			return req, web.BadRequest("The body is not a JSON object with username and password.", err)
 		}
-		if dec.More() {
-			return req, web.BadRequest("The body must hold one JSON object.", nil)
+		if _, err := dec.Token(); err != io.EOF {
+			return req, web.BadRequest("The body must hold one JSON object and nothing after it.", err)
 		}
 		req.Username = normalUsername(req.Username)
 	case "application/x-www-form-urlencoded", "multipart/form-data":

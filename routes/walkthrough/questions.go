@@ -187,7 +187,7 @@ _, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) {
 			{"a", "Sessions, each instance with its own SQLite file.",
 				"A request that lands on another instance finds no record there and is signed out. Sessions need one store that every instance reads on every request and, with an idle timeout, writes."},
 			{"b", "JWTs, each instance generating its own key at start.",
-				"Then a token signed by one instance fails the signature check on the other two: the generated key lives in each instance's own database."},
+				"Then a token signed by one instance fails the signature check on the other two: the generated key lives in each instance's own data folder."},
 			{"c", "Either, unchanged: the browser sends its cookies to every instance.",
 				"The cookie travels, but its meaning does not: a session token needs its record, and a JWT needs the key that signed it."},
 			{"d", "Either, once every instance reads one shared database and signs with one `AUTHLAB_JWT_SECRET`.",

@@ -57,7 +57,7 @@ func FuzzSessionCookie(f *testing.F) {
 	})
 	// A session with a record but no user, as anyone can get and plant.
 	anon := run("", func(_ http.ResponseWriter, r *http.Request) {
-		fx.a.Sessions.mgr.Put(r.Context(), "cart", "socks")
+		fx.a.Sessions.mgr.Put(r.Context(), "cart", int64(3))
 	}).Value
 
 	var aliceToken string

@@ -41,7 +41,7 @@ func newSessionServer(t testing.TB, opts Options) *sessionServer {
 	})
 	// An anonymous session, such as an attacker can obtain and plant.
 	mux.HandleFunc("POST /anon", func(w http.ResponseWriter, r *http.Request) {
-		f.a.Sessions.mgr.Put(r.Context(), "cart", "socks")
+		f.a.Sessions.mgr.Put(r.Context(), "cart", int64(3))
 	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := IdentityFrom(r.Context())

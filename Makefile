@@ -44,7 +44,7 @@ e2e-inner: e2e-setup
 
 # Regenerates the pictures README shows, from the same spec the suite runs.
 screenshots: e2e-setup
-	cd e2e && AUTHLAB_SCREENSHOTS_DIR=$(CURDIR)/e2e/screenshots npx playwright test specs/screenshots.spec.ts
+	cd e2e && AUTHLAB_SCREENSHOTS_DIR=$(CURDIR)/e2e/screenshots bash ../.ci/with-postgres npx playwright test specs/screenshots.spec.ts
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./auth/... ./routes/

@@ -181,7 +181,7 @@ func TestTwoInstancesOnePostgreSQL(t *testing.T) {
 	db := pgtest.Database(t)
 	env := map[string]string{"AUTHLAB_DATABASE_URL": db, "AUTHLAB_JWT_SECRET": multiSecret}
 	// Short JWTs, so a renewal happens within the test.
-	args := []string{"-addr", "127.0.0.1:0", "-jwt-ttl", "2s", "-log-format", "json"}
+	args := []string{"-addr", "127.0.0.1:0", "-jwt-ttl", "4s", "-log-format", "json"}
 	a := startProcess(t, append(args, "-instance", "a"), env)
 	b := startProcess(t, append(args, "-instance", "b"), env)
 
@@ -214,7 +214,9 @@ func TestTwoInstancesOnePostgreSQL(t *testing.T) {
 		session := login(a.url, "session", "user1", "pass123")
 		token := login(a.url, "jwt", "user1", "pass123")
 		// A token renewed on B from the same login, before the logout.
-		time.Sleep(1100 * time.Millisecond)
+		// Past half the TTL, so the next GET renews; well inside the TTL and
+		// its leeway, however NumericDate rounded the issue time down.
+		time.Sleep(2100 * time.Millisecond)
 		r := send(t, "GET", b.url+"/jwt/dashboard", "", "", "Cookie", token)
 		renewed := r.cookies["authlab_token"]
 		if r.status != 200 || renewed == nil {

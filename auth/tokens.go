@@ -67,6 +67,7 @@ type Tokens struct {
 	now      Clock
 	cookie   string
 	parser   *jwt.Parser
+	untimed  *jwt.Parser        // signature and algorithm only, for Genuine
 	rules    []jwt.ParserOption // the claim rules, for checking a token as of another moment
 	claims   *jwt.Validator
 	verified *cache.Map[string, verified]
@@ -108,6 +109,11 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithStrictDecoding(),
 		)...),
+		untimed: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithStrictDecoding(),
+			jwt.WithoutClaimsValidation(),
+		),
 		rules:    rules,
 		claims:   jwt.NewValidator(rules...),
 		verified: cache.New[string, verified](verifiedTokens),
@@ -174,26 +180,11 @@ func (t *Tokens) Verify(raw string) (*Claims, error) {
 			return nil, classify(err)
 		}
 	} else {
-		if err := checkStrict(raw); err != nil {
+		var err error
+		if v, err = t.decode(raw, t.parser); err != nil {
 			return nil, err
 		}
-		c = new(Claims)
-		var used Key
-		tok, err := t.parser.ParseWithClaims(raw, c, t.keyFor(&used))
-		if err != nil {
-			return nil, classify(err)
-		}
-		kid, _ := tok.Header["kid"].(string)
-		v = verified{claims: c, kid: kid, key: used.ID}
-		if !userIDSubject(c.Subject) {
-			return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
-		}
-		if c.ID == "" || c.SessionID == "" || c.IssuedAt == nil || c.AuthTime == nil {
-			return nil, fmt.Errorf("%w: jti, sid, iat and auth_time are required", ErrMalformed)
-		}
-		if err := t.checkTimes(c); err != nil {
-			return nil, err
-		}
+		c = v.claims
 		t.verified.Put(raw, v)
 	}
 	if t.revoked.isRevoked(c.ID) || t.revoked.isRevoked(c.SessionID) {
@@ -301,28 +292,11 @@ func (t *Tokens) Logout(ctx context.Context, w http.ResponseWriter, st TokenStat
 // since. Logout uses it to end the login of an expired token; it grants
 // nothing.
 func (t *Tokens) Genuine(raw string) (*Claims, error) {
-	if err := checkStrict(raw); err != nil {
+	v, err := t.decode(raw, t.untimed)
+	if err != nil {
 		return nil, err
 	}
-	c := new(Claims)
-	untimed := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithStrictDecoding(),
-		jwt.WithoutClaimsValidation(),
-	)
-	var used Key
-	if _, err := untimed.ParseWithClaims(raw, c, t.keyFor(&used)); err != nil {
-		return nil, classify(err)
-	}
-	if c.ExpiresAt == nil || c.IssuedAt == nil || c.AuthTime == nil || c.ID == "" || c.SessionID == "" {
-		return nil, fmt.Errorf("%w: exp, iat, auth_time, jti and sid are required", ErrMalformed)
-	}
-	if !userIDSubject(c.Subject) {
-		return nil, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
-	}
-	if err := t.checkTimes(c); err != nil {
-		return nil, err
-	}
+	c := v.claims
 	asOf := c.ExpiresAt.Add(-time.Second)
 	if now := t.now(); now.Before(asOf) {
 		asOf = now
@@ -332,6 +306,32 @@ func (t *Tokens) Genuine(raw string) (*Claims, error) {
 		return nil, classify(err)
 	}
 	return c, nil
+}
+
+// decode is what Verify and Genuine share: the strict reading of the raw
+// JSON, the signature with the key the token names (parser checks the
+// claims too, or not), and the claims the jwt package does not require.
+func (t *Tokens) decode(raw string, parser *jwt.Parser) (verified, error) {
+	if err := checkStrict(raw); err != nil {
+		return verified{}, err
+	}
+	c := new(Claims)
+	var used Key
+	tok, err := parser.ParseWithClaims(raw, c, t.keyFor(&used))
+	if err != nil {
+		return verified{}, classify(err)
+	}
+	if !userIDSubject(c.Subject) {
+		return verified{}, fmt.Errorf("%w: subject %q is not a user id", ErrMalformed, c.Subject)
+	}
+	if c.ExpiresAt == nil || c.IssuedAt == nil || c.AuthTime == nil || c.ID == "" || c.SessionID == "" {
+		return verified{}, fmt.Errorf("%w: exp, iat, auth_time, jti and sid are required", ErrMalformed)
+	}
+	if err := t.checkTimes(c); err != nil {
+		return verified{}, err
+	}
+	kid, _ := tok.Header["kid"].(string)
+	return verified{claims: c, kid: kid, key: used.ID}, nil
 }
 
 // Revoke puts the jti of verified claims c on the revocation list until

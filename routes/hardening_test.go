@@ -1,19 +1,13 @@
 package routes_test
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/authlab/authlab/auth"
-	"github.com/authlab/authlab/auth/sqlite"
 )
 
 // TestHSTSOnlyBehindHTTPS defends the https deployment against a first
@@ -133,29 +127,13 @@ func TestAPILoginNormalisesUsername(t *testing.T) {
 	}
 }
 
-// unavailableUsers is a user store whose database has gone away.
-type unavailableUsers struct {
-	*sqlite.DB
-	down atomic.Bool
-}
-
-func (u *unavailableUsers) UserByID(ctx context.Context, id int64) (auth.User, error) {
-	if u.down.Load() {
-		return auth.User{}, fmt.Errorf("users: %w: connection refused", auth.ErrStoreUnavailable)
-	}
-	return u.DB.UserByID(ctx, id)
-}
-
 // TestStoreUnavailableIs503: a request that needs a database that does not
 // answer gets one whole 503 with Retry-After, a page or JSON, naming no
 // internals; the same request succeeds once the database is back.
 func TestStoreUnavailableIs503(t *testing.T) {
 	t.Parallel()
-	users := &unavailableUsers{}
-	ts := newTestServer(t, withUsers(func(db *sqlite.DB) auth.UserStore {
-		users.DB = db
-		return users
-	}))
+	users := &stubUsers{}
+	ts := newTestServer(t, withStubUsers(users))
 	c := ts.browser(t)
 	ts.login(t, c, "session", "user1", "pass123")
 	users.down.Store(true)

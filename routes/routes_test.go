@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,6 +71,32 @@ func withKey(key []byte) option { return func(c *serverConfig) { c.key = key } }
 
 func withUsers(wrap func(*sqlite.DB) auth.UserStore) option {
 	return func(c *serverConfig) { c.users = wrap }
+}
+
+// stubUsers is the test database's user store with two faults a test can
+// switch on: one user deleted, or the database gone away.
+type stubUsers struct {
+	*sqlite.DB
+	deleted atomic.Int64
+	down    atomic.Bool
+}
+
+func (u *stubUsers) UserByID(ctx context.Context, id int64) (auth.User, error) {
+	if u.down.Load() {
+		return auth.User{}, fmt.Errorf("users: %w: connection refused", auth.ErrStoreUnavailable)
+	}
+	if id == u.deleted.Load() {
+		return auth.User{}, auth.ErrNoUser
+	}
+	return u.DB.UserByID(ctx, id)
+}
+
+// withStubUsers serves users through stub.
+func withStubUsers(stub *stubUsers) option {
+	return withUsers(func(db *sqlite.DB) auth.UserStore {
+		stub.DB = db
+		return stub
+	})
 }
 
 func withPing(f func(context.Context) error) option { return func(c *serverConfig) { c.ping = f } }

@@ -1,7 +1,6 @@
 package routes_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -19,7 +18,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authlab/authlab/auth"
-	"github.com/authlab/authlab/auth/sqlite"
 )
 
 // claims returns the claims of a genuine token for user sub, issued now
@@ -229,28 +227,12 @@ func TestSessionFixation(t *testing.T) {
 	}
 }
 
-// deletingUsers is a user store in which one user can be deleted.
-type deletingUsers struct {
-	*sqlite.DB
-	deleted atomic.Int64
-}
-
-func (d *deletingUsers) UserByID(ctx context.Context, id int64) (auth.User, error) {
-	if id == d.deleted.Load() {
-		return auth.User{}, auth.ErrNoUser
-	}
-	return d.DB.UserByID(ctx, id)
-}
-
 // TestDeletedUser checks unknown_user under both strategies for a
 // user deleted while signed in.
 func TestDeletedUser(t *testing.T) {
 	t.Parallel()
-	users := &deletingUsers{}
-	ts := newTestServer(t, withUsers(func(db *sqlite.DB) auth.UserStore {
-		users.DB = db
-		return users
-	}))
+	users := &stubUsers{}
+	ts := newTestServer(t, withStubUsers(users))
 	c := ts.browser(t)
 	ts.login(t, c, "session", "user2", "pass456")
 	ts.login(t, c, "jwt", "user2", "pass456")

@@ -672,3 +672,47 @@ func TestPreviousSecretStillVerifies(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseCopyHoldsNoKey defends "a copy of the database is not
+// enough to forge a token": the generated key lives in a 0600 file beside
+// the database, and a key an older version kept in the database is moved
+// out of it at start, its tokens still good.
+func TestDatabaseCopyHoldsNoKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// An older version's database: its key in the secrets table.
+	first := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, nil)
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, keyFileName))
+	oldKey := []byte("an-old-key-kept-in-the-database-0123456789")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO secrets (name, value) VALUES ('jwt_key', ?)`, oldKey); err != nil {
+		t.Fatal(err)
+	}
+	old := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"iss": "authlab", "aud": "authlab", "sub": "1", "jti": "j", "sid": "s",
+		"iat": time.Now().Unix(), "auth_time": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix(),
+	})
+	oldToken, _ := old.SignedString(oldKey)
+
+	inst := start(t, []string{"-addr", "127.0.0.1:0", "-data", dir}, nil)
+	if s := apiStatus(t, inst.url, "Authorization", "Bearer "+oldToken); !s.Strategies["jwt"].Authenticated {
+		t.Errorf("a token of the key moved out of the database: %+v", s.Strategies["jwt"])
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM secrets`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the database still holds %d keys, %v", n, err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, keyFileName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, %v; want mode 0600", fi, err)
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+}

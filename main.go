@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -57,6 +58,8 @@ type config struct {
 	demoUser          bool // -demo-user's value
 	demoUserSet       bool // whether -demo-user was given, as a flag or a variable
 	logFormat         string
+	trustedProxies    []netip.Prefix
+	cleanupInterval   time.Duration
 }
 
 // errHelp is returned by parseConfig for -h: run prints the settings and
@@ -76,6 +79,8 @@ var settings = map[string]string{
 	"jwt-ttl":          "AUTHLAB_JWT_TTL",
 	"demo-user":        "AUTHLAB_DEMO_USER",
 	"log-format":       "AUTHLAB_LOG_FORMAT",
+	"trusted-proxy":    "AUTHLAB_TRUSTED_PROXY",
+	"cleanup-interval": "AUTHLAB_CLEANUP_INTERVAL",
 }
 
 // parseConfig reads the settings from args and the environment; a flag
@@ -103,6 +108,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		ttl      = str("jwt-ttl", "15m", "lifetime of one JWT")
 		demo     = str("demo-user", "true", "create user1 / pass123 on first start (default: only for an http base URL on a loopback address)")
 		logFmt   = str("log-format", "text", "text or json")
+		proxies  = str("trusted-proxy", "", "comma-separated CIDRs of proxies whose X-Forwarded-For names the client (default: none, the connection's address)")
+		cleanup  = str("cleanup-interval", "5m", "how often expired sessions, revocations, logins and throttling counts are deleted")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -148,6 +155,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		{"session-idle", *idle, &c.sessionIdle},
 		{"session-lifetime", *lifetime, &c.sessionLifetime},
 		{"jwt-ttl", *ttl, &c.jwtTTL},
+		{"cleanup-interval", *cleanup, &c.cleanupInterval},
 	} {
 		v, err := time.ParseDuration(d.val)
 		if err != nil || v <= 0 {
@@ -156,6 +164,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		*d.dst = v
 	}
 	var err error
+	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
+		return config{}, bad("trusted-proxy", *proxies, "comma-separated CIDRs such as 10.0.0.0/8,192.0.2.7/32")
+	}
 	if c.demoUser, err = strconv.ParseBool(*demo); err != nil {
 		return config{}, bad("demo-user", *demo, "true or false")
 	}
@@ -191,6 +202,28 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		return config{}, bad("log-format", c.logFormat, "text or json")
 	}
 	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs; a bare address is
+// a prefix of its full length.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var ps []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p.Masked())
+	}
+	return ps, nil
 }
 
 func (c config) secure() bool { return c.baseURL != nil && c.baseURL.Scheme == "https" }
@@ -401,6 +434,8 @@ type app struct {
 type database interface {
 	auth.UserStore
 	auth.RevocationStore
+	auth.LoginStore
+	auth.ThrottleStore
 	SessionStore() scs.Store
 	Ping(ctx context.Context) error
 }
@@ -597,21 +632,25 @@ func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyS
 	}
 	web := routes.NewResponder(log, instance)
 	au, err := auth.New(ctx, auth.Options{
-		Users:        db,
-		SessionStore: store,
-		Revocations:  db,
-		Keys:         keys,
-		IdleTimeout:  cfg.sessionIdle,
-		Lifetime:     cfg.sessionLifetime,
-		TokenTTL:     cfg.jwtTTL,
-		Secure:       cfg.secure(),
-		ErrorFunc:    web.Fail,
+		Users:         db,
+		SessionStore:  store,
+		Revocations:   db,
+		Logins:        db,
+		Throttle:      db,
+		ClientAddress: routes.ClientAddress,
+		Keys:          keys,
+		IdleTimeout:   cfg.sessionIdle,
+		Lifetime:      cfg.sessionLifetime,
+		TokenTTL:      cfg.jwtTTL,
+		Secure:        cfg.secure(),
+		ErrorFunc:     web.Fail,
 	})
 	if err != nil {
 		return err
 	}
 	// Several instances on one database learn of each other's logouts.
 	go au.FollowRevocations(ctx)
+	go cleanEvery(ctx, cfg.cleanupInterval, au, log)
 	if cfg.demo() {
 		if !cfg.local() {
 			log.Warn("the demo account user1 / pass123 exists on a deployment that is not local; anyone can log in with it",
@@ -625,12 +664,30 @@ func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyS
 	}
 
 	a.handler, err = routes.New(routes.Deps{
-		Web:          web,
-		Auth:         au,
-		Ping:         db.Ping,
-		BaseURL:      cfg.baseURL.String(),
-		SessionStore: cfg.sessionStore,
-		Source:       source,
+		Web:            web,
+		Auth:           au,
+		Ping:           db.Ping,
+		BaseURL:        cfg.baseURL.String(),
+		SessionStore:   cfg.sessionStore,
+		Source:         source,
+		TrustedProxies: cfg.trustedProxies,
 	})
 	return err
+}
+
+// cleanEvery deletes what no check needs any more, every interval until
+// ctx ends. A failed round is logged and tried again at the next.
+func cleanEvery(ctx context.Context, interval time.Duration, au *auth.Auth, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := au.Cleanup(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("cleanup", "err", err)
+			}
+		}
+	}
 }

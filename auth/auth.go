@@ -89,7 +89,7 @@ func ReasonFor(err error) Reason {
 		return ReasonExpired
 	case errors.Is(err, ErrNotYetValid):
 		return ReasonNotYetValid
-	case errors.Is(err, ErrTokenRevoked):
+	case errors.Is(err, ErrTokenRevoked), errors.Is(err, ErrLoginEnded):
 		return ReasonRevoked
 	case errors.Is(err, ErrUnknownUser):
 		return ReasonUnknownUser
@@ -118,6 +118,8 @@ type Options struct {
 	Users        UserStore       // accounts
 	SessionStore scs.Store       // session records
 	Revocations  RevocationStore // revoked JWT ids
+	Logins       LoginStore      // the index of both strategies' logins
+	Throttle     ThrottleStore   // failed logins and signups, for throttling
 	// Key is the HMAC-SHA256 key, at least MinKeyLen bytes (ErrKeyTooShort);
 	// or Keys gives several, for rotation (StaticKeys, OpenKeyFile).
 	Key  []byte
@@ -137,6 +139,11 @@ type Options struct {
 	Secure bool
 
 	Clock Clock // the one time source of both strategies; default time.Now
+	// ClientAddress names the client of a request, for throttling and the
+	// list of logins; default ClientAddress, the connection's address.
+	// Behind a proxy, pass a function that believes only the proxy's
+	// X-Forwarded-For.
+	ClientAddress func(*http.Request) string
 	// ErrorFunc answers a request that failed for a reason of the server's:
 	// a session store that could not load or save, or a middleware mounted
 	// without the one it needs. Default: a plain 500.
@@ -149,12 +156,15 @@ type Auth struct {
 	Sessions *Sessions
 	Tokens   *Tokens
 	now      Clock
+	logins   *loginIndex
+	throttle *throttle
+	address  func(*http.Request) string
 }
 
 // New checks opts, loads the revocation list and returns both strategies.
 func New(ctx context.Context, opts Options) (*Auth, error) {
-	if opts.Users == nil || opts.SessionStore == nil || opts.Revocations == nil {
-		return nil, errors.New("auth: Options.Users, SessionStore and Revocations are required")
+	if opts.Users == nil || opts.SessionStore == nil || opts.Revocations == nil || opts.Logins == nil || opts.Throttle == nil {
+		return nil, errors.New("auth: Options.Users, SessionStore, Revocations, Logins and Throttle are required")
 	}
 	if opts.Keys != nil && opts.Key != nil {
 		return nil, errors.New("auth: set Options.Key or Options.Keys, not both")
@@ -181,6 +191,9 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.ClientAddress == nil {
+		opts.ClientAddress = ClientAddress
+	}
 	if opts.ErrorFunc == nil {
 		opts.ErrorFunc = func(w http.ResponseWriter, _ *http.Request, _ error) {
 			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -192,12 +205,61 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
+	logins := &loginIndex{store: opts.Logins, now: opts.Clock, address: opts.ClientAddress}
 	return &Auth{
 		Users:    users,
-		Sessions: newSessions(opts),
-		Tokens:   newTokens(opts, revoked),
+		Sessions: newSessions(opts, logins),
+		Tokens:   newTokens(opts, revoked, logins),
 		now:      opts.Clock,
+		logins:   logins,
+		throttle: newThrottle(opts.Throttle, opts.Clock),
+		address:  opts.ClientAddress,
 	}, nil
+}
+
+// Authenticate checks username and password as Users.Authenticate does,
+// throttled (see FreeFailures): an attempt made too soon is a
+// *ThrottledError, refused before any hashing, whether the account
+// exists or not. r names the client.
+func (a *Auth) Authenticate(r *http.Request, username, password string) (User, error) {
+	ctx := r.Context()
+	return a.throttle.login(ctx, username, a.address(r), func() (User, error) {
+		return a.Users.Authenticate(ctx, username, password)
+	})
+}
+
+// SignUp creates an account as Users.SignUp does, at most AddressSignups
+// an address in AddressWindow; past that it is a *ThrottledError.
+func (a *Auth) SignUp(r *http.Request, username, password string) (User, error) {
+	ctx := r.Context()
+	return a.throttle.signup(ctx, a.address(r), func() (User, error) {
+		return a.Users.SignUp(ctx, username, password)
+	})
+}
+
+// ChangePassword sets u's password to next once current is proved,
+// throttled as a login is (a stolen session must not become a way to
+// guess the password). next follows the signup rules. It changes the
+// password only: ending the user's other logins (ASVS 5.0 7.4.3) is
+// EndLogins' job, so the caller decides which to keep.
+func (a *Auth) ChangePassword(r *http.Request, u User, current, next string) error {
+	if _, err := a.Authenticate(r, u.Username, current); err != nil {
+		return err
+	}
+	return a.Users.setPassword(r.Context(), u, next)
+}
+
+// Cleanup deletes what no check needs any more: ended and expired
+// logins, and throttling entries that no longer count. Run it now and
+// then; the stores' own cleanups handle sessions and revocations.
+func (a *Auth) Cleanup(ctx context.Context) error {
+	if err := a.logins.store.PruneLogins(ctx, a.now().Add(-a.Sessions.lifetime)); err != nil {
+		return fmt.Errorf("auth: prune logins: %w", err)
+	}
+	if err := a.throttle.prune(ctx); err != nil {
+		return fmt.Errorf("auth: prune throttling: %w", err)
+	}
+	return nil
 }
 
 func orDefault[T comparable](v, def T) T {

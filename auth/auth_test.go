@@ -72,6 +72,8 @@ func requiredOptions(clock Clock) Options {
 		Users:        newMemUsers(),
 		SessionStore: memstore.NewWithCleanupInterval(0),
 		Revocations:  newMemRevocations(),
+		Logins:       newMemLogins(),
+		Throttle:     newMemThrottle(),
 		Key:          testKey,
 		Hasher:       NewHasher(cheapParams, 1),
 		Clock:        clock,
@@ -137,7 +139,7 @@ func TestNewFillsDefaults(t *testing.T) {
 			rec := httptest.NewRecorder()
 			a.Sessions.LoadAndSave(a.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				var err error
-				if st, err = a.Sessions.Login(r.Context(), alice); err != nil {
+				if st, err = a.Sessions.Login(r, alice); err != nil {
 					t.Error(err)
 				}
 			}))).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/login", nil))
@@ -151,7 +153,7 @@ func TestNewFillsDefaults(t *testing.T) {
 
 			// The JWT cookie and claims of a login.
 			rec = httptest.NewRecorder()
-			tok, err := a.Tokens.Login(rec, alice)
+			tok, err := a.Tokens.Login(rec, testRequest(), alice)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -41,6 +41,8 @@ func newBenchAuth(b *testing.B, db *sqlite.DB) *auth.Auth {
 		Users:        db,
 		SessionStore: db.SessionStore(),
 		Revocations:  db,
+		Logins:       db,
+		Throttle:     db,
 		Key:          []byte("0123456789abcdef0123456789abcdef"),
 		Hasher:       auth.NewHasher(benchParams, 1),
 	})
@@ -81,7 +83,7 @@ func benchVerifyJWT(b *testing.B, revoked int) {
 		b.ReportAllocs()
 		for b.Loop() {
 			b.StopTimer()
-			st, err := a.Tokens.Issue(auth.User{ID: 1})
+			st, err := a.Tokens.Issue(httptest.NewRequest(http.MethodPost, "/", nil), auth.User{ID: 1})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -92,7 +94,7 @@ func benchVerifyJWT(b *testing.B, revoked int) {
 		}
 	})
 	b.Run("again", func(b *testing.B) {
-		st, err := a.Tokens.Issue(auth.User{ID: 1})
+		st, err := a.Tokens.Issue(httptest.NewRequest(http.MethodPost, "/", nil), auth.User{ID: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -178,7 +180,7 @@ func BenchmarkIdentify(b *testing.B) {
 
 	rec := httptest.NewRecorder()
 	a.Sessions.LoadAndSave(a.Identify(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.Sessions.Login(r.Context(), alice); err != nil {
+		if _, err := a.Sessions.Login(r, alice); err != nil {
 			b.Fatal(err)
 		}
 	}))).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/session/login", nil))
@@ -187,7 +189,7 @@ func BenchmarkIdentify(b *testing.B) {
 		b.Fatalf("login set %d cookies", len(cookies))
 	}
 	cookie := cookies[0]
-	token, err := a.Tokens.Issue(alice)
+	token, err := a.Tokens.Issue(httptest.NewRequest(http.MethodPost, "/", nil), alice)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -243,7 +245,7 @@ func BenchmarkSessionWriteBack(b *testing.B) {
 			clock := authtest.NewClock()
 			clock.Set(time.Now())
 			a, err := auth.New(ctx, auth.Options{
-				Users: db, SessionStore: db.SessionStore(), Revocations: db,
+				Users: db, SessionStore: db.SessionStore(), Revocations: db, Logins: db, Throttle: db,
 				Key:    []byte("0123456789abcdef0123456789abcdef"),
 				Hasher: auth.NewHasher(benchParams, 1), Clock: clock.Now,
 				IdleTimeout: 10 * time.Minute, Lifetime: 10000 * time.Hour,
@@ -257,7 +259,7 @@ func BenchmarkSessionWriteBack(b *testing.B) {
 			}
 			rec := httptest.NewRecorder()
 			a.Sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if _, err := a.Sessions.Login(r.Context(), alice); err != nil {
+				if _, err := a.Sessions.Login(r, alice); err != nil {
 					b.Fatal(err)
 				}
 			})).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/login", nil))

@@ -68,6 +68,19 @@ func (m *memUsers) UserByID(_ context.Context, id int64) (User, error) {
 	return User{}, ErrNoUser
 }
 
+func (m *memUsers) SetPassword(_ context.Context, id int64, hash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, mu := range m.byName {
+		if mu.u.ID == id {
+			mu.hash = hash
+			m.byName[name] = mu
+			return nil
+		}
+	}
+	return ErrNoUser
+}
+
 func (m *memUsers) hashOf(username string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -227,6 +240,8 @@ type fixture struct {
 	counted  *countingUsers // the store New was given: users, counted
 	revStore *memRevocations
 	sessions *clockStore
+	logins   *memLogins
+	throttle *memThrottle
 	alice    User
 
 	mu     sync.Mutex
@@ -249,6 +264,14 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	}
 	if opts.Revocations == nil {
 		opts.Revocations = f.revStore
+	}
+	if opts.Logins == nil {
+		f.logins = newMemLogins()
+		opts.Logins = f.logins
+	}
+	if opts.Throttle == nil {
+		f.throttle = newMemThrottle()
+		opts.Throttle = f.throttle
 	}
 	if opts.Key == nil && opts.Keys == nil {
 		opts.Key = testKey
@@ -333,7 +356,7 @@ func (f *fixture) identify(t *testing.T, c creds) Identity {
 func (f *fixture) sessionLogin(t *testing.T, u User, planted string) string {
 	t.Helper()
 	rec := f.serve(f.request(http.MethodPost, "/login", creds{session: planted}), func(_ http.ResponseWriter, r *http.Request) {
-		if _, err := f.a.Sessions.Login(r.Context(), u); err != nil {
+		if _, err := f.a.Sessions.Login(r, u); err != nil {
 			t.Error(err)
 		}
 	})
@@ -403,4 +426,11 @@ func cancelledContext() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+// testRequest is a request for the calls that record who logged in.
+func testRequest() *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	r.Header.Set("User-Agent", "authtest")
+	return r
 }

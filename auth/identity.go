@@ -24,6 +24,7 @@ type SessionState struct {
 	User   User
 	Err    error         // nil when signed in; ReasonFor says why not
 	Record SessionRecord // the record the cookie names, when signed in
+	Key    string        // the SHA-256 the record is stored under, when signed in
 }
 
 // SignedIn reports whether the session names a live record of a known user.

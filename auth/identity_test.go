@@ -122,7 +122,7 @@ func TestIdentify(t *testing.T) {
 	bobSession := f.sessionLogin(t, bob, "")
 	carolSession := f.sessionLogin(t, carol, "")
 	issue := func(u User) TokenState {
-		st, err := f.a.Tokens.Issue(u)
+		st, err := f.a.Tokens.Issue(testRequest(), u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestLoginLogoutReturnState(t *testing.T) {
 		rec := f.serve(f.request(http.MethodPost, "/login", creds{}), func(w http.ResponseWriter, r *http.Request) {
 			before, _ = IdentityFrom(r.Context())
 			var err error
-			if st, err = f.a.Sessions.Login(r.Context(), f.alice); err != nil {
+			if st, err = f.a.Sessions.Login(r, f.alice); err != nil {
 				t.Error(err)
 			}
 		})
@@ -338,8 +338,8 @@ func TestLoginLogoutReturnState(t *testing.T) {
 		if c := onlyCookie(t, rec.Result()); c.MaxAge >= 0 {
 			t.Errorf("Logout left the cookie: %+v", c)
 		}
-		if got := ReasonFor(f.identify(t, creds{session: token}).Session.Err); got != ReasonExpired {
-			t.Errorf("the old token afterwards: %q, want expired", got)
+		if got := ReasonFor(f.identify(t, creds{session: token}).Session.Err); got != ReasonRevoked {
+			t.Errorf("the old token afterwards: %q, want revoked", got)
 		}
 	})
 
@@ -359,7 +359,7 @@ func TestLoginLogoutReturnState(t *testing.T) {
 	t.Run("Tokens.Login", func(t *testing.T) {
 		f := newTokenFixture(t, Options{})
 		rec := httptest.NewRecorder()
-		st, err := f.a.Tokens.Login(rec, f.alice)
+		st, err := f.a.Tokens.Login(rec, testRequest(), f.alice)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -375,7 +375,7 @@ func TestLoginLogoutReturnState(t *testing.T) {
 
 	t.Run("Tokens.Logout revokes", func(t *testing.T) {
 		f := newTokenFixture(t, Options{})
-		in, err := f.a.Tokens.Login(httptest.NewRecorder(), f.alice)
+		in, err := f.a.Tokens.Login(httptest.NewRecorder(), testRequest(), f.alice)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -520,7 +520,7 @@ func TestVerifiedTokensAreRemembered(t *testing.T) {
 		}
 		return err
 	}
-	st, err := f.a.Tokens.Issue(f.alice)
+	st, err := f.a.Tokens.Issue(testRequest(), f.alice)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func TestTokensNameTheirKey(t *testing.T) {
 	a := newFixture(t, Options{Keys: kf})
 	// The key file's clock and the strategies' move together.
 	advance := func(d time.Duration) { clock.Advance(d); a.clock.Advance(d) }
-	old, err := a.a.Tokens.Issue(a.alice)
+	old, err := a.a.Tokens.Issue(testRequest(), a.alice)
 	if err != nil {
 		t.Fatal(err)
 	}

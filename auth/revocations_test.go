@@ -152,7 +152,7 @@ func TestRevokedTokenStaysRefusedThroughLeeway(t *testing.T) {
 
 	// And after a restart at the same moment.
 	restarted, err := New(context.Background(), Options{
-		Users: f.users, SessionStore: f.sessions, Revocations: f.revStore,
+		Users: f.users, SessionStore: f.sessions, Revocations: f.revStore, Logins: f.logins, Throttle: f.throttle,
 		Key: testKey, Hasher: NewHasher(cheapParams, 1), Clock: f.clock.Now,
 	})
 	if err != nil {

@@ -35,6 +35,8 @@ var scsToken = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 // to within one step, never longer than set.
 type Sessions struct {
 	mgr      *scs.SessionManager
+	store    scs.Store // the store itself, keyed by sessionKey
+	logins   *loginIndex
 	now      Clock
 	idle     time.Duration
 	lifetime time.Duration
@@ -46,11 +48,11 @@ type Sessions struct {
 // it back.
 func idleStep(idle time.Duration) time.Duration { return min(idle/10, time.Minute) }
 
-func newSessions(opts Options) *Sessions {
-	s := &Sessions{now: opts.Clock, idle: opts.IdleTimeout, lifetime: opts.Lifetime,
-		step: idleStep(opts.IdleTimeout), fail: opts.ErrorFunc}
+func newSessions(opts Options, logins *loginIndex) *Sessions {
+	s := &Sessions{store: opts.SessionStore, logins: logins, now: opts.Clock, idle: opts.IdleTimeout,
+		lifetime: opts.Lifetime, step: idleStep(opts.IdleTimeout), fail: opts.ErrorFunc}
 	mgr := scs.New()
-	mgr.Store = &expiringStore{Store: opts.SessionStore, s: s}
+	mgr.Store = &expiringStore{store: opts.SessionStore, s: s}
 	mgr.Codec = recordCodec{}
 	// scs keeps the absolute lifetime too, as the row's latest expiry; the
 	// idle timeout is this type's (see Sessions).
@@ -68,21 +70,37 @@ func newSessions(opts Options) *Sessions {
 	return s
 }
 
-// expiringStore gives each record the expiry its own times call for, the
-// idle deadline or the end of its lifetime, whichever comes first, so the
-// store drops a session that sat idle without being told.
+// expiringStore is the store as scs sees it. It keys every record by the
+// SHA-256 of its token (sessionKey), so the store never holds a token a
+// browser could present. It gives each record the expiry its own times
+// call for, the idle deadline or the end of its lifetime, whichever comes
+// first, so the store drops a session that sat idle without being told.
+// And it never writes back the record of a login that was ended while a
+// request using it was in flight, which would bring the session back.
 type expiringStore struct {
-	scs.Store
-	s *Sessions
+	store scs.Store
+	s     *Sessions
+}
+
+func (e *expiringStore) Find(token string) ([]byte, bool, error) {
+	return e.store.Find(sessionKey(token))
+}
+
+func (e *expiringStore) Delete(token string) error {
+	return e.store.Delete(sessionKey(token))
 }
 
 func (e *expiringStore) Commit(token string, b []byte, expiry time.Time) error {
+	key := sessionKey(token)
+	if l, err := e.s.logins.store.LoginByKey(context.Background(), key); err == nil && !l.Ended.IsZero() {
+		return nil
+	}
 	if _, values, err := (recordCodec{}).Decode(b); err == nil {
 		if end, ok := e.s.end(values); ok && end.Before(expiry) {
 			expiry = end
 		}
 	}
-	return e.Store.Commit(token, b, expiry)
+	return e.store.Commit(key, b, expiry)
 }
 
 // end is when the session whose record holds values ends, unless a
@@ -115,10 +133,11 @@ func (s *Sessions) loaded(ctx context.Context) (ok bool) {
 	return true
 }
 
-// Login makes u the session's user and returns the new state. It issues a
-// new token first, so a token planted in the browser before login
-// (session fixation) never becomes a signed-in one.
-func (s *Sessions) Login(ctx context.Context, u User) (SessionState, error) {
+// Login makes u the session's user, records the login, and returns the
+// new state. It issues a new token first, so a token planted in the
+// browser before login (session fixation) never becomes a signed-in one.
+func (s *Sessions) Login(r *http.Request, u User) (SessionState, error) {
+	ctx := r.Context()
 	if err := s.mgr.RenewToken(ctx); err != nil {
 		return SessionState{Err: ErrNoCredentials}, fmt.Errorf("auth: renew session token: %w", err)
 	}
@@ -126,16 +145,53 @@ func (s *Sessions) Login(ctx context.Context, u User) (SessionState, error) {
 	s.mgr.Put(ctx, sessionUserKey, u.ID)
 	s.mgr.Put(ctx, sessionLoginKey, now.UnixMilli())
 	s.mgr.Put(ctx, sessionSeenKey, now.UnixMilli())
-	return SessionState{User: u, Record: s.record(u.ID, now, now)}, nil
+	key := sessionKey(s.mgr.Token(ctx))
+	rec := s.record(u.ID, now, now)
+	if err := s.logins.start(r, u, StrategySession, key, now, rec.Deadline); err != nil {
+		return SessionState{Err: ErrNoCredentials}, err
+	}
+	return SessionState{User: u, Record: rec, Key: key}, nil
 }
 
-// Logout deletes the server-side record and expires the cookie. The old
-// token is then worthless: a copy replayed later finds no record.
+// Logout deletes the server-side record, marks its login ended and
+// expires the cookie. The old token is then worthless: a copy replayed
+// later finds no record, and is told the session was ended.
 func (s *Sessions) Logout(ctx context.Context) (SessionState, error) {
+	if token := s.mgr.Token(ctx); token != "" {
+		if err := s.logins.store.EndLogin(ctx, sessionKey(token), s.now(), EndedByLogout); err != nil {
+			return SessionState{Err: ErrNoCredentials}, fmt.Errorf("auth: end login: %w", err)
+		}
+	}
 	if err := s.mgr.Destroy(ctx); err != nil {
 		return SessionState{Err: ErrNoCredentials}, fmt.Errorf("auth: destroy session: %w", err)
 	}
 	return SessionState{Err: ErrNoCredentials}, nil
+}
+
+// recordByKey reads the record stored under key, if it is live.
+func (s *Sessions) recordByKey(key string) (SessionRecord, bool, error) {
+	b, ok, err := s.store.Find(key)
+	if err != nil || !ok {
+		return SessionRecord{}, false, err
+	}
+	_, values, err := s.mgr.Codec.Decode(b)
+	if err != nil {
+		return SessionRecord{}, false, err
+	}
+	id, _ := values[sessionUserKey].(int64)
+	login, _ := values[sessionLoginKey].(int64)
+	seen, _ := values[sessionSeenKey].(int64)
+	rec := s.record(id, time.UnixMilli(login), time.UnixMilli(seen))
+	return rec, s.now().Before(rec.IdleDeadline), nil
+}
+
+// destroyKey deletes the record stored under key: the session ends
+// wherever its cookie is.
+func (s *Sessions) destroyKey(key string) error {
+	if err := s.store.Delete(key); err != nil {
+		return fmt.Errorf("auth: delete session: %w", err)
+	}
+	return nil
 }
 
 // current works out what r's session cookie proves: no cookie, a cookie
@@ -154,6 +210,12 @@ func (s *Sessions) current(r *http.Request, byID func(context.Context, int64) (U
 		if !scsToken.MatchString(c.Value) {
 			return SessionState{Err: ErrMalformed}
 		}
+		// The index says whether the server ended the login or the
+		// record simply timed out.
+		l, err := s.logins.store.LoginByKey(ctx, sessionKey(c.Value))
+		if err == nil && !l.Ended.IsZero() {
+			return SessionState{Err: ErrLoginEnded}
+		}
 		return SessionState{Err: ErrSessionEnded}
 	}
 	now := s.now()
@@ -171,7 +233,7 @@ func (s *Sessions) current(r *http.Request, byID func(context.Context, int64) (U
 		s.mgr.Put(ctx, sessionSeenKey, now.UnixMilli())
 		rec = s.record(id, login, now)
 	}
-	return SessionState{User: u, Record: rec}
+	return SessionState{User: u, Record: rec, Key: sessionKey(c.Value)}
 }
 
 // SessionRecord is what the server keeps for a signed-in session, with the

@@ -72,6 +72,7 @@ type Tokens struct {
 	claims   *jwt.Validator
 	verified *cache.Map[string, verified]
 	revoked  *revocations
+	logins   *loginIndex
 	fail     func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -86,7 +87,7 @@ type verified struct {
 // verifiedTokens bounds how many verified tokens are remembered.
 const verifiedTokens = 100_000
 
-func newTokens(opts Options, revoked *revocations) *Tokens {
+func newTokens(opts Options, revoked *revocations, logins *loginIndex) *Tokens {
 	rules := []jwt.ParserOption{
 		jwt.WithIssuer(opts.Issuer),
 		jwt.WithAudience(opts.Issuer),
@@ -104,6 +105,7 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 		now:      opts.Clock,
 		cookie:   cookieName(opts.TokenCookie, opts.Secure),
 		revoked:  revoked,
+		logins:   logins,
 		fail:     opts.ErrorFunc,
 		parser: jwt.NewParser(append(rules,
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -120,9 +122,18 @@ func newTokens(opts Options, revoked *revocations) *Tokens {
 	}
 }
 
-// Issue signs the first token of a new login by u, made now.
-func (t *Tokens) Issue(u User) (TokenState, error) {
-	return t.issue(u, t.now(), rand.Text())
+// Issue signs the first token of a new login by u, made by r, and
+// records the login.
+func (t *Tokens) Issue(r *http.Request, u User) (TokenState, error) {
+	now := t.now()
+	st, err := t.issue(u, now, rand.Text())
+	if err != nil {
+		return st, err
+	}
+	if err := t.logins.start(r, u, StrategyJWT, st.Claims.SessionID, now, st.Claims.ExpiresAt.Time); err != nil {
+		return TokenState{Err: ErrNoCredentials}, err
+	}
+	return st, nil
 }
 
 // issue signs a token for u in the login sid, made at authTime. It expires
@@ -258,8 +269,8 @@ func classify(err error) error {
 
 // Login issues a token for u, sets it as the JWT cookie and returns the
 // new state.
-func (t *Tokens) Login(w http.ResponseWriter, u User) (TokenState, error) {
-	st, err := t.Issue(u)
+func (t *Tokens) Login(w http.ResponseWriter, r *http.Request, u User) (TokenState, error) {
+	st, err := t.Issue(r, u)
 	if err != nil {
 		return st, err
 	}
@@ -334,15 +345,22 @@ func (t *Tokens) decode(raw string, parser *jwt.Parser) (verified, error) {
 	return verified{claims: c, kid: kid, key: used.ID}, nil
 }
 
-// Revoke puts the jti of verified claims c on the revocation list until
-// c's exp, and its login's sid until the last moment any renewal of that
-// login could reach. A copy of an older token of the same login, still
-// within its exp, is then refused too and cannot renew itself.
+// Revoke logs out the login of verified claims c: it puts c's jti on the
+// revocation list until c's exp, and its login's sid until the last
+// moment any renewal of that login could reach, and marks the login
+// ended. A copy of an older token of the same login, still within its
+// exp, is then refused too and cannot renew itself (ASVS 5.0 7.4.1).
 func (t *Tokens) Revoke(ctx context.Context, c *Claims) error {
 	if err := t.revoked.revoke(ctx, c.ID, c.ExpiresAt.Time); err != nil {
 		return err
 	}
-	return t.revoked.revoke(ctx, c.SessionID, c.AuthTime.Add(t.lifetime))
+	if err := t.revoked.revoke(ctx, c.SessionID, c.AuthTime.Add(t.lifetime)); err != nil {
+		return err
+	}
+	if err := t.logins.store.EndLogin(ctx, c.SessionID, t.now(), EndedByLogout); err != nil {
+		return fmt.Errorf("auth: end login: %w", err)
+	}
+	return nil
 }
 
 // fromCookie works out what r's JWT cookie proves.
@@ -406,9 +424,10 @@ func (t *Tokens) Renew(next http.Handler) http.Handler {
 			return
 		}
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && t.due(id.JWT, id.At) {
-			// A failed signing leaves the current token in place; it is
-			// still valid, and the next request tries again.
-			if st, err := t.issue(id.JWT.User, id.JWT.Claims.AuthTime.Time, id.JWT.Claims.SessionID); err == nil {
+			// A failed signing, or a login that could not be updated in
+			// the index, leaves the current token in place; it is still
+			// valid, and the next request tries again.
+			if st, err := t.renew(r, id.JWT); err == nil {
 				t.setCookie(w, st.Raw)
 				id.JWT = st
 				r = r.WithContext(withIdentity(r.Context(), id))
@@ -416,6 +435,24 @@ func (t *Tokens) Renew(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// renew signs the next token of st's login and records it in the index,
+// whose entry must not expire before the token does: a login missing from
+// the list could not be ended by its user. A token from before the index
+// was kept gets its login entry now.
+func (t *Tokens) renew(r *http.Request, st TokenState) (TokenState, error) {
+	c := st.Claims
+	next, err := t.issue(st.User, c.AuthTime.Time, c.SessionID)
+	if err != nil {
+		return st, err
+	}
+	l := t.logins.login(r, st.User, StrategyJWT, c.SessionID, c.AuthTime.Time, next.Claims.ExpiresAt.Time)
+	l.Seen = t.now()
+	if err := t.logins.store.AddLogin(r.Context(), l); err != nil {
+		return st, err
+	}
+	return next, nil
 }
 
 // due reports whether st is a signed-in token with less than half its

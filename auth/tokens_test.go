@@ -110,7 +110,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	f.clock.Advance(time.Hour) // so that iat is not the clock's starting point
 	now := f.clock.Now()
 	u := User{ID: 42, Username: "bob"}
-	st, err := f.a.Tokens.Issue(u)
+	st, err := f.a.Tokens.Issue(testRequest(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestIssueFreshJTIAndSID(t *testing.T) {
 	f := newTokenFixture(t, Options{})
 	seen := map[string]bool{}
 	for range 100 {
-		st, err := f.a.Tokens.Issue(f.alice)
+		st, err := f.a.Tokens.Issue(testRequest(), f.alice)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -382,7 +382,7 @@ func TestVerifyLeewayScalesWithShortTTL(t *testing.T) {
 func TestTokenIdentity(t *testing.T) {
 	f := newTokenFixture(t, Options{})
 	raw := f.issue(t, authtest.Start).Raw
-	ghost, err := f.a.Tokens.Issue(User{ID: 999})
+	ghost, err := f.a.Tokens.Issue(testRequest(), User{ID: 999})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func TestTokenCookieAttributes(t *testing.T) {
 				t.Fatalf("Settings().TokenCookie = %q, want %q", got, name)
 			}
 			rec := httptest.NewRecorder()
-			if _, err := f.a.Tokens.Login(rec, f.alice); err != nil {
+			if _, err := f.a.Tokens.Login(rec, testRequest(), f.alice); err != nil {
 				t.Fatal(err)
 			}
 			set := onlyCookie(t, rec.Result())
@@ -756,7 +756,7 @@ func TestRenew(t *testing.T) {
 			return signWith(t, jwt.SigningMethodHS256, []byte("ffffffffffffffffffffffffffffffff"), claimsAt(authtest.Start))
 		}},
 		{"unknown user", func(t *testing.T, f *fixture) string {
-			st, err := f.a.Tokens.Issue(User{ID: 999})
+			st, err := f.a.Tokens.Issue(testRequest(), User{ID: 999})
 			if err != nil {
 				t.Fatal(err)
 			}

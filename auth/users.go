@@ -47,6 +47,8 @@ type UserStore interface {
 	CreateUser(ctx context.Context, username, passwordHash string) (User, error)
 	UserByName(ctx context.Context, username string) (u User, passwordHash string, err error)
 	UserByID(ctx context.Context, id int64) (User, error)
+	// SetPassword replaces the password hash of the user with id.
+	SetPassword(ctx context.Context, id int64, passwordHash string) error
 }
 
 // Users signs accounts up and checks their passwords.
@@ -127,6 +129,21 @@ func (us *Users) Authenticate(ctx context.Context, username, password string) (U
 		return User{}, ErrInvalidCredentials
 	}
 	return u, nil
+}
+
+// setPassword checks next against the signup rules and stores its hash.
+func (us *Users) setPassword(ctx context.Context, u User, next string) error {
+	if err := validate(u.Username, next); err != nil {
+		return err
+	}
+	hash, err := us.hasher.Hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := us.store.SetPassword(ctx, u.ID, hash); err != nil {
+		return fmt.Errorf("auth: set password: %w", err)
+	}
+	return nil
 }
 
 func (us *Users) byID(ctx context.Context, id int64) (User, error) {

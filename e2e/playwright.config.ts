@@ -76,6 +76,9 @@ function server(name: 'main' | 'short' | 'pg-a' | 'pg-b', url: string, extra: st
     `-data ${JSON.stringify(path.join(env.AUTHLAB_E2E_ROOT!, name))}`,
     '-demo-user true',
     '-log-format text',
+    // The suite's requests name their own client address (see
+    // clientAddress in support/fixtures.ts), as a proxy would.
+    '-trusted-proxy 127.0.0.1/32',
     ...extra,
   ];
   return {

@@ -2,7 +2,6 @@ package routes
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -65,17 +64,21 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.Auth.Users.Authenticate(r.Context(), req.Username, req.Password)
-	if errors.Is(err, auth.ErrInvalidCredentials) {
-		return s.Web.JSON(w, http.StatusUnauthorized, web.APIError{Error: "invalid username or password"})
+	u, err := s.authenticate(r, req.Username, req.Password)
+	if status, _ := loginRefused(w, err); status != 0 {
+		message := "invalid username or password"
+		if status == http.StatusTooManyRequests {
+			message = "too many attempts: retry after " + w.Header().Get("Retry-After") + " seconds"
+		}
+		return s.Web.JSON(w, status, web.APIError{Error: message})
 	}
 	if err != nil {
 		return err
 	}
-	if _, err := s.sessions.Login(r.Context(), u); err != nil {
+	if _, err := s.sessions.Login(r, u); err != nil {
 		return err
 	}
-	token, err := s.tokens.Issue(u)
+	token, err := s.tokens.Issue(r, u)
 	if err != nil {
 		return err
 	}

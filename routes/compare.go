@@ -63,7 +63,10 @@ func reasonText(session bool, reason auth.Reason) string {
 func when(t, now time.Time) string {
 	d := t.Sub(now).Round(time.Second)
 	rel := "in " + d.String()
-	if d < 0 {
+	switch {
+	case d == 0:
+		rel = "now"
+	case d < 0:
 		rel = (-d).String() + " ago"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + rel + ")"

@@ -155,13 +155,13 @@ func TestWhen(t *testing.T) {
 	}{
 		{now.Add(5 * time.Minute), "2025-03-04 05:11:07 UTC (in 5m0s)"},
 		{now.Add(-90 * time.Second), "2025-03-04 05:04:37 UTC (1m30s ago)"},
-		{now, "2025-03-04 05:06:07 UTC (in 0s)"},
+		{now, "2025-03-04 05:06:07 UTC (now)"},
 		{now.Add(25 * time.Hour), "2025-03-05 06:06:07 UTC (in 25h0m0s)"},
 		{now.Add(-48 * time.Hour), "2025-03-02 05:06:07 UTC (48h0m0s ago)"},
 		// The distance is rounded to the second; the time is truncated.
 		{now.Add(1400 * time.Millisecond), "2025-03-04 05:06:08 UTC (in 1s)"},
 		{now.Add(1600 * time.Millisecond), "2025-03-04 05:06:08 UTC (in 2s)"},
-		{now.Add(-400 * time.Millisecond), "2025-03-04 05:06:06 UTC (in 0s)"},
+		{now.Add(-400 * time.Millisecond), "2025-03-04 05:06:06 UTC (now)"},
 		{now.Add(-600 * time.Millisecond), "2025-03-04 05:06:06 UTC (1s ago)"},
 		// Shown in UTC whatever zone the time carries.
 		{now.Add(time.Hour).In(berlin), "2025-03-04 06:06:07 UTC (in 1h0m0s)"},

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/web"
@@ -28,7 +30,7 @@ func (s *server) sessionStrategy() strategy {
 	return strategy{
 		view: links.Session,
 		login: func(_ http.ResponseWriter, r *http.Request, u auth.User) error {
-			_, err := s.sessions.Login(r.Context(), u)
+			_, err := s.sessions.Login(r, u)
 			return err
 		},
 		logout: func(_ http.ResponseWriter, r *http.Request, _ auth.Identity) error {
@@ -43,8 +45,8 @@ func (s *server) sessionStrategy() strategy {
 func (s *server) jwtStrategy() strategy {
 	return strategy{
 		view: links.JWT,
-		login: func(w http.ResponseWriter, _ *http.Request, u auth.User) error {
-			_, err := s.tokens.Login(w, u)
+		login: func(w http.ResponseWriter, r *http.Request, u auth.User) error {
+			_, err := s.tokens.Login(w, r, u)
 			return err
 		},
 		logout: func(w http.ResponseWriter, r *http.Request, id auth.Identity) error {
@@ -58,6 +60,55 @@ func (s *server) jwtStrategy() strategy {
 
 // loginFailed is the one message for a wrong password and an unknown user.
 const loginFailed = "Invalid username or password."
+
+// authenticate checks a login's password through the throttle and logs
+// the outcome: failures and refusals at warn, with the client address and
+// the username typed (never the password), successes at info.
+func (s *server) authenticate(r *http.Request, username, password string) (auth.User, error) {
+	u, err := s.Auth.Authenticate(r, username, password)
+	log := s.log.With("id", web.RequestID(r.Context()), "client", ClientAddress(r), "username", username)
+	var throttled *auth.ThrottledError
+	switch {
+	case err == nil:
+		log.InfoContext(r.Context(), "login", "user_id", u.ID)
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		log.WarnContext(r.Context(), "login failed")
+	case errors.As(err, &throttled):
+		log.WarnContext(r.Context(), "login throttled", "retry_after", throttled.RetryAfter)
+	}
+	return u, err
+}
+
+// loginRefused says how to answer a login that err refused: 401 for a
+// wrong password, 429 with Retry-After for a throttled attempt, the same
+// for an account that exists and one that does not; status 0 when err is
+// no refusal.
+func loginRefused(w http.ResponseWriter, err error) (status int, message string) {
+	var throttled *auth.ThrottledError
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return http.StatusUnauthorized, loginFailed
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter/time.Second)))
+		return http.StatusTooManyRequests, "Too many attempts. Wait " + waitText(throttled.RetryAfter) + " before trying again."
+	}
+	return 0, ""
+}
+
+// waitText is a wait in words: "1 second", "14 minutes", "24 hours".
+func waitText(d time.Duration) string {
+	n, unit := int(d/time.Second), "second"
+	switch {
+	case d >= 2*time.Hour:
+		n, unit = int((d+time.Hour-1)/time.Hour), "hour"
+	case d >= 2*time.Minute:
+		n, unit = int((d+time.Minute-1)/time.Minute), "minute"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(n) + " " + unit
+}
 
 // credentials reads the login form.
 func credentials(r *http.Request) (username, password string) {
@@ -85,11 +136,11 @@ func (s *server) login(st strategy) web.Handler {
 		}
 		username, password := credentials(r)
 		next := localPath(r.PostFormValue("next"), "")
-		u, err := s.Auth.Users.Authenticate(r.Context(), username, password)
-		if errors.Is(err, auth.ErrInvalidCredentials) {
+		u, err := s.authenticate(r, username, password)
+		if status, message := loginRefused(w, err); status != 0 {
 			v := views.LoginView{Page: s.Web.Page(r, "Log in: "+st.view.Name), Strategy: st.view,
-				Next: next, Username: username, Error: loginFailed}
-			return s.Web.Render(w, r, http.StatusUnauthorized, views.Login(v))
+				Next: next, Username: username, Error: message}
+			return s.Web.Render(w, r, status, views.Login(v))
 		}
 		if err != nil {
 			return err
@@ -172,10 +223,20 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) error {
 	username, password := credentials(r)
 	v := s.signupView(r)
 	v.Username = username
-	_, err := s.Auth.Users.SignUp(r.Context(), username, password)
-	var invalid *auth.ValidationError
+	_, err := s.Auth.SignUp(r, username, password)
+	var (
+		invalid   *auth.ValidationError
+		throttled *auth.ThrottledError
+	)
 	status := http.StatusCreated
 	switch {
+	case errors.As(err, &throttled):
+		s.log.WarnContext(r.Context(), "signup throttled", "id", web.RequestID(r.Context()),
+			"client", ClientAddress(r), "retry_after", throttled.RetryAfter)
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter/time.Second)))
+		status = http.StatusTooManyRequests
+		v.Error = "Too many signups from your address. Wait " + waitText(throttled.RetryAfter) + " before trying again."
+		return s.Web.Render(w, r, status, views.Signup(v))
 	case err == nil:
 		v.Created, v.Username = username, ""
 	case errors.As(err, &invalid):

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -34,14 +35,20 @@ const (
 	pathStatic   = "/static/"
 	pathSessions = "/session"
 	pathJWT      = "/jwt"
+
+	pathAccountSessions = "/account/sessions"
+	pathAccountPassword = "/account/password"
+	pathAPISessions     = "/api/auth/sessions"
 )
 
 // links are the paths handed to every page.
 var links = views.Links{
-	Home:    pathHome,
-	Compare: pathCompare,
-	Signup:  pathSignup,
-	Learn:   pathLearn,
+	Home:     pathHome,
+	Compare:  pathCompare,
+	Signup:   pathSignup,
+	Learn:    pathLearn,
+	Devices:  pathAccountSessions,
+	Password: pathAccountPassword,
 	Session: views.Strategy{Key: "session", Name: "Server session", Noun: "server session",
 		Login: pathSessions + "/login", Dashboard: pathSessions + "/dashboard", Logout: pathSessions + "/logout"},
 	JWT: views.Strategy{Key: "jwt", Name: "JWT cookie", Noun: "JWT cookie",
@@ -66,6 +73,9 @@ type Deps struct {
 	BaseURL string
 	// SessionStore names the session store ("sqlite" or "memory").
 	SessionStore string
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; with none, the client is the connection's address.
+	TrustedProxies []netip.Prefix
 	// Source holds the Go files the /learn pages quote; see learn.Deps.
 	Source fs.FS
 }
@@ -97,7 +107,8 @@ func New(d Deps) (http.Handler, error) {
 	// the headers without the body.
 	r.Use(middleware.GetHead)
 	r.Use(closeAfterChunked, s.requestID, s.logRequests, s.recoverPanic,
-		securityHeaders(strings.HasPrefix(d.BaseURL, "https://")), s.limitBody, csrf.Handler)
+		securityHeaders(strings.HasPrefix(d.BaseURL, "https://")), s.limitBody, csrf.Handler,
+		clientIP(d.TrustedProxies))
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
@@ -131,6 +142,19 @@ func New(d Deps) (http.Handler, error) {
 		r.Get(pathAPIAuth, h(s.apiStatus))
 		r.Delete(pathAPIAuth, h(s.apiLogout))
 
+		// The account controls, for a user signed in under either
+		// strategy.
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireAccount)
+			r.Get(pathAccountSessions, h(s.devices))
+			r.Post(pathAccountSessions, h(s.endFromDevices))
+			r.Get(pathAccountPassword, h(s.passwordForm))
+			r.Post(pathAccountPassword, h(s.changePassword))
+			r.Get(pathAPISessions, h(s.apiSessions))
+			r.Delete(pathAPISessions, h(s.apiEndOtherSessions))
+			r.Delete(pathAPISessions+"/{id}", h(s.apiEndSession))
+		})
+
 		learn.Mount(r, pathLearn, learn.Deps{
 			Web:          d.Web,
 			Auth:         d.Auth,
@@ -141,4 +165,18 @@ func New(d Deps) (http.Handler, error) {
 		})
 	})
 	return r, nil
+}
+
+// clientIP is chi's middleware that finds the client's address: from
+// X-Forwarded-For when the connection comes from a trusted proxy, else
+// the connection's own.
+func clientIP(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return middleware.ClientIPFromRemoteAddr
+	}
+	cidrs := make([]string, len(trusted))
+	for i, p := range trusted {
+		cidrs[i] = p.String()
+	}
+	return middleware.ClientIPFromXFF(cidrs...)
 }

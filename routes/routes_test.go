@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -157,17 +159,20 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 	}
 	newAuth := func(users auth.UserStore) *auth.Auth {
 		a, err := auth.New(ctx, auth.Options{
-			Users:        users,
-			SessionStore: store,
-			Revocations:  db,
-			Key:          cfg.key,
-			Hasher:       auth.NewHasher(cheapParams, 0),
-			IdleTimeout:  cfg.idle,
-			Lifetime:     cfg.lifetime,
-			TokenTTL:     cfg.ttl,
-			Secure:       cfg.secure,
-			Clock:        clock.Now,
-			ErrorFunc:    web.Fail,
+			Users:         users,
+			SessionStore:  store,
+			Revocations:   db,
+			Logins:        db,
+			Throttle:      db,
+			ClientAddress: routes.ClientAddress,
+			Key:           cfg.key,
+			Hasher:        auth.NewHasher(cheapParams, 0),
+			IdleTimeout:   cfg.idle,
+			Lifetime:      cfg.lifetime,
+			TokenTTL:      cfg.ttl,
+			Secure:        cfg.secure,
+			Clock:         clock.Now,
+			ErrorFunc:     web.Fail,
 		})
 		if err != nil {
 			t.Fatalf("auth.New: %v", err)
@@ -203,6 +208,10 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		BaseURL:      base,
 		SessionStore: cfg.store,
 		Source:       os.DirFS(".."),
+		// The test client stands behind a proxy on loopback, and each
+		// test names its own address in X-Forwarded-For (see do), so one
+		// test's failed logins never throttle another's.
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}
 	for _, edit := range cfg.deps {
 		edit(&deps)
@@ -277,6 +286,9 @@ func (ts *testServer) do(t testing.TB, c *http.Client, method, path, contentType
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
+	if req.Header.Get("X-Forwarded-For") == "" {
+		req.Header.Set("X-Forwarded-For", testAddress(t))
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -297,6 +309,15 @@ func (ts *testServer) get(t testing.TB, c *http.Client, path string, header ...s
 func (ts *testServer) postForm(t testing.TB, c *http.Client, path string, form url.Values, header ...string) response {
 	t.Helper()
 	return ts.do(t, c, http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), header...)
+}
+
+// testAddress is the client address a test's requests come from: one per
+// test, in 10.0.0.0/8, so that throttling counts each test on its own.
+func testAddress(t testing.TB) string {
+	h := fnv.New32a()
+	h.Write([]byte(t.Name()))
+	n := h.Sum32()
+	return fmt.Sprintf("10.%d.%d.%d", n>>16&0xff, n>>8&0xff, n&0xff)
 }
 
 func creds(username, password string) url.Values {
@@ -533,13 +554,14 @@ type strategy struct {
 	dashboard string
 	logout    string
 	// afterLogout is the API's reason for the old cookie replayed after
-	// logout: a session record is gone, a JWT's jti is on the list.
+	// logout: the server ended both, the session by deleting its record
+	// and noting the login ended, the JWT by listing its jti and sid.
 	afterLogout string
 }
 
 var strategies = []strategy{
 	{key: "session", cookie: "authlab_session", login: "/session/login", dashboard: "/session/dashboard",
-		logout: "/session/logout", afterLogout: "expired"},
+		logout: "/session/logout", afterLogout: "revoked"},
 	{key: "jwt", cookie: "authlab_token", login: "/jwt/login", dashboard: "/jwt/dashboard",
 		logout: "/jwt/logout", afterLogout: "revoked"},
 }

@@ -26,8 +26,11 @@ type Links struct {
 	Compare string
 	Signup  string
 	Learn   string
-	Session Strategy
-	JWT     Strategy
+	// The account pages of a signed-in user.
+	Devices  string
+	Password string
+	Session  Strategy
+	JWT      Strategy
 }
 
 // Strategies are both strategies, in the order pages show them.

@@ -30,3 +30,14 @@ func CreateUserAgain(d *DB, username, passwordHash string) (int64, error) {
 	err := d.pool.QueryRow(context.Background(), insertUserAgain, username, passwordHash).Scan(&id, &created)
 	return id, err
 }
+
+// AddLoginFailureAttempt is AddLoginFailure naming its attempt, as its
+// second sending after a lost connection does.
+func AddLoginFailureAttempt(d *DB, attempt, account, address string, at, forgetBefore time.Time) error {
+	return d.addLoginFailure(context.Background(), attempt, account, address, at, forgetBefore)
+}
+
+// AddSignupAttempt is AddSignup naming its attempt.
+func AddSignupAttempt(d *DB, attempt, address string, at time.Time) error {
+	return d.addSignup(context.Background(), attempt, address, at)
+}

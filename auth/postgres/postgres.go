@@ -1,10 +1,12 @@
 // Package postgres keeps authlab's shared state in PostgreSQL: users, scs
-// sessions and the JWT revocation list, for running several instances of
-// one application on one database. It uses jackc/pgx's pool and plain SQL.
+// sessions, the JWT revocation list, the index of logins and the login
+// throttling counts, for running several instances of one application on
+// one database. It uses jackc/pgx's pool and plain SQL.
 //
 // Unlike package sqlite, which owns its file, this store shares its tables
 // with other processes, so it keeps in memory only what no other process
-// can change: users, which are created but never updated or deleted.
+// can change: a user's id, name and creation time (no user is renamed or
+// deleted). The password hash, which SetPassword changes, is not cached.
 // Session records are read from the database on every request, and
 // revocations reach other instances through LISTEN/NOTIFY (see Follow).
 package postgres
@@ -43,9 +45,9 @@ const cacheSize = 100_000
 // sessionCleanupEvery is how often expired session rows are deleted.
 const sessionCleanupEvery = 5 * time.Minute
 
-// DB is the open database. Its methods implement auth.UserStore and
-// auth.RevocationFeed, and SessionStore returns an scs store over the
-// same database.
+// DB is the open database. Its methods implement auth.UserStore,
+// auth.RevocationFeed, auth.LoginStore and auth.ThrottleStore, and
+// SessionStore returns an scs store over the same database.
 type DB struct {
 	pool   *pgxpool.Pool
 	listen *pgx.ConnConfig // for Follow, which holds a connection of its own
@@ -65,6 +67,8 @@ type DB struct {
 var (
 	_ auth.UserStore      = (*DB)(nil)
 	_ auth.RevocationFeed = (*DB)(nil)
+	_ auth.LoginStore     = (*DB)(nil)
+	_ auth.ThrottleStore  = (*DB)(nil)
 )
 
 // Open connects to url, applies the migrations under an advisory lock, and
@@ -193,9 +197,10 @@ func (d *DB) UserByName(ctx context.Context, username string) (auth.User, string
 }
 
 // UserByID returns the account with id, from memory once it has been read
-// (or created here). That is exact while accounts are never updated or
-// deleted, as today; an issue that adds either must drop the cache or
-// tell every instance, as revocations do.
+// (or created here). That is exact while no account is deleted or renamed,
+// as today; an issue that adds either must drop the cache or tell every
+// instance, as revocations do. A password change leaves the cache exact:
+// it holds no hash.
 func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 	if u, ok := d.users.Get(id); ok {
 		return u, nil
@@ -212,6 +217,24 @@ func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 	u.Created = u.Created.UTC()
 	d.users.Put(id, u)
 	return u, nil
+}
+
+// SetPassword replaces the password hash of the user with id. Sent twice
+// (see retry), it writes the same hash twice.
+func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string) error {
+	var n int64
+	err := d.retry(ctx, func() error {
+		tag, err := d.pool.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, passwordHash)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return wrap("set password", err)
+	}
+	if n == 0 {
+		return auth.ErrNoUser
+	}
+	return nil
 }
 
 // exec runs a statement that is safe to run twice (see retry).

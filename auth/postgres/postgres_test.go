@@ -190,6 +190,8 @@ func newAuth(t *testing.T, db *postgres.DB) *auth.Auth {
 		Users:        db,
 		SessionStore: db.SessionStore(),
 		Revocations:  db,
+		Logins:       db,
+		Throttle:     db,
 		Key:          []byte(strings.Repeat("k", auth.MinKeyLen)),
 		Hasher:       auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1),
 	})
@@ -539,6 +541,18 @@ func TestUnavailable(t *testing.T) {
 		{"ActiveRevocations", func() error { _, err := db.ActiveRevocations(ctx, time.Now()); return err }, nil},
 		{"PruneRevocations", func() error { return db.PruneRevocations(ctx, time.Now()) }, nil},
 		{"IsRevoked", func() error { _, err := db.IsRevoked(ctx, "jti", time.Now()); return err }, nil},
+		{"SetPassword", func() error { return db.SetPassword(ctx, alice.ID, "h2") }, nil},
+		{"AddLogin", func() error { return db.AddLogin(ctx, testLogin("key", time.Now())) }, nil},
+		{"LiveLogins", func() error { _, err := db.LiveLogins(ctx, alice.ID, time.Now()); return err }, nil},
+		{"LoginByKey of an unknown key", func() error { _, err := db.LoginByKey(ctx, "unknown"); return err }, auth.ErrNoLogin},
+		{"EndLogin", func() error { return db.EndLogin(ctx, "key", time.Now(), auth.EndedByLogout) }, nil},
+		{"PruneLogins", func() error { return db.PruneLogins(ctx, time.Now()) }, nil},
+		{"LoginFailures", func() error { _, err := db.LoginFailures(ctx, "alice", "a", time.Now()); return err }, nil},
+		{"AddLoginFailure", func() error { return db.AddLoginFailure(ctx, "alice", "a", time.Now(), time.Now()) }, nil},
+		{"ClearLoginFailures", func() error { return db.ClearLoginFailures(ctx, "alice") }, nil},
+		{"Signups", func() error { _, _, err := db.Signups(ctx, "a", time.Now()); return err }, nil},
+		{"AddSignup", func() error { return db.AddSignup(ctx, "a", time.Now()) }, nil},
+		{"PruneThrottle", func() error { return db.PruneThrottle(ctx, time.Now()) }, nil},
 		{"Find", func() error { _, _, err := store.Find("token"); return err }, nil},
 		{"Commit", func() error { return store.Commit("token", []byte("x"), time.Now().Add(time.Hour)) }, nil},
 		{"Delete", func() error { return store.Delete("token") }, nil},
@@ -609,6 +623,11 @@ func TestRecoversAfterRestart(t *testing.T) {
 			return store.Commit(fmt.Sprintf("token%d", i), []byte("x"), time.Now().Add(time.Hour))
 		}},
 		{"Ping", func(int) error { return db.Ping(ctx) }},
+		{"AddLoginFailure", func(i int) error {
+			return db.AddLoginFailure(ctx, "alice", fmt.Sprintf("192.0.2.%d", i), time.Now(), time.Now().Add(-time.Hour))
+		}},
+		{"AddLogin", func(i int) error { return db.AddLogin(ctx, testLogin(fmt.Sprintf("key%d", i), time.Now())) }},
+		{"LiveLogins", func(int) error { _, err := db.LiveLogins(ctx, 1, time.Now()); return err }},
 	}
 	for _, tc := range calls {
 		t.Run(tc.name, func(t *testing.T) {
@@ -737,4 +756,59 @@ func TestRedact(t *testing.T) {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t, pgtest.Database(t)) })
+}
+
+// testLogin is a live session login of user 1 under key.
+func testLogin(key string, now time.Time) auth.Login {
+	return auth.Login{ID: "id-" + key, UserID: 1, Strategy: auth.StrategySession, Key: key,
+		Started: now, Seen: now, Expires: now.Add(time.Hour), Agent: "test", Address: "192.0.2.1"}
+}
+
+// TestThrottleCountsAnAttemptOnce sends a failed login and a signup twice
+// under one attempt, as retry does after a connection died with the first
+// sending's outcome unknown: each counts once.
+func TestThrottleCountsAnAttemptOnce(t *testing.T) {
+	db := open(t, pgtest.Database(t))
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Millisecond)
+	for range 2 {
+		if err := postgres.AddLoginFailureAttempt(db, "attempt-1", "alice", "192.0.2.1", now, now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := postgres.AddSignupAttempt(db, "attempt-1", "192.0.2.1", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := postgres.AddLoginFailureAttempt(db, "attempt-2", "alice", "192.0.2.1", now, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := db.LoginFailures(ctx, "alice", "192.0.2.1", now.Add(-time.Minute))
+	if err != nil || f.Account != 2 || f.Address != 2 {
+		t.Errorf("LoginFailures = %+v, %v; want 2 on the account and 2 from the address (attempt-1 once)", f, err)
+	}
+	if n, _, err := db.Signups(ctx, "192.0.2.1", now.Add(-time.Minute)); err != nil || n != 1 {
+		t.Errorf("Signups = %d, %v; want 1", n, err)
+	}
+}
+
+// TestMigrationDropsPlaintextSessions: a database of the version before
+// sessions were keyed by their token's hash loses its session rows, whose
+// keys are live tokens, when it takes the new migration.
+func TestMigrationDropsPlaintextSessions(t *testing.T) {
+	url := pgtest.Database(t)
+	open(t, url).Close()
+	// Back to version 3, with a session stored the old way.
+	exec(t, url, `DROP TABLE logins, login_failures, failed_logins, signups;
+		DELETE FROM schema_migrations WHERE version >= 4`)
+	exec(t, url, `INSERT INTO sessions (token, data, expiry) VALUES ('plaintext-token', '\x00', now() + interval '1 hour')`)
+	db := open(t, url)
+	if n := count(t, url, `SELECT count(*) FROM sessions`); n != 0 {
+		t.Errorf("%d session rows after the migration, want 0", n)
+	}
+	if _, found, err := db.SessionStore().Find("plaintext-token"); err != nil || found {
+		t.Errorf("Find(plaintext-token) = %v, %v; want not found", found, err)
+	}
+	if err := db.AddLogin(context.Background(), testLogin("k", time.Now())); err != nil {
+		t.Errorf("AddLogin after the migration: %v", err)
+	}
 }

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS secrets (
 // migrations are the schema's versions, in order: migration i+1 takes a
 // database from version i to i+1. The first is written so that a database
 // made before versions were kept takes it without harm.
-var migrations = []string{schema, usersNeverReuseIDs}
+var migrations = []string{schema, usersNeverReuseIDs, loginsAndThrottling}
 
 // usersNeverReuseIDs rebuilds the users table of a database made before
 // its ids were AUTOINCREMENT: without it, SQLite hands the id of the
@@ -67,6 +67,48 @@ INSERT INTO users_rebuilt (id, username, password_hash, created)
 	SELECT id, username, password_hash, created FROM users;
 DROP TABLE users;
 ALTER TABLE users_rebuilt RENAME TO users;`
+
+// loginsAndThrottling adds the index of logins and the throttling
+// counts, and keys sessions by the SHA-256 of their token. Rows made
+// before were keyed by the token itself: they are deleted, so a copy of
+// the database holds no token, and their users log in again.
+const loginsAndThrottling = `
+DELETE FROM sessions;
+CREATE TABLE logins (
+	id       TEXT PRIMARY KEY,
+	key      TEXT NOT NULL UNIQUE,
+	user_id  INTEGER NOT NULL,
+	strategy TEXT NOT NULL,
+	started  INTEGER NOT NULL,
+	seen     INTEGER NOT NULL,
+	expires  INTEGER NOT NULL,
+	agent    TEXT NOT NULL,
+	address  TEXT NOT NULL,
+	ended    INTEGER NOT NULL DEFAULT 0,
+	ended_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX logins_user_idx ON logins(user_id, started);
+CREATE INDEX logins_expires_idx ON logins(expires);
+CREATE TABLE login_failures (
+	account  TEXT PRIMARY KEY,
+	failures INTEGER NOT NULL,
+	last     INTEGER NOT NULL
+);
+CREATE INDEX login_failures_last_idx ON login_failures(last);
+CREATE TABLE failed_logins (
+	address TEXT NOT NULL,
+	account TEXT NOT NULL,
+	at      INTEGER NOT NULL
+);
+CREATE INDEX failed_logins_address_idx ON failed_logins(address, at);
+CREATE INDEX failed_logins_account_idx ON failed_logins(account, address, at);
+CREATE INDEX failed_logins_at_idx ON failed_logins(at);
+CREATE TABLE signups (
+	address TEXT NOT NULL,
+	at      INTEGER NOT NULL
+);
+CREATE INDEX signups_address_idx ON signups(address, at);
+CREATE INDEX signups_at_idx ON signups(at);`
 
 // migrate brings db's schema to the last version, in one transaction: the
 // write connection begins it IMMEDIATE, so two processes could not both
@@ -114,7 +156,7 @@ type DB struct {
 	write *sql.DB
 	lock  *os.File
 
-	userByID, userByName, sessionFind *sql.Stmt
+	userByID, userByName, sessionFind, loginByKey *sql.Stmt
 
 	users    *cache.Map[int64, auth.User]
 	sessions *sessionStore
@@ -123,6 +165,8 @@ type DB struct {
 var (
 	_ auth.UserStore       = (*DB)(nil)
 	_ auth.RevocationStore = (*DB)(nil)
+	_ auth.LoginStore      = (*DB)(nil)
+	_ auth.ThrottleStore   = (*DB)(nil)
 )
 
 // readConns is the size of the read pool: enough for both cores and the
@@ -179,6 +223,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		{&d.userByID, `SELECT id, username, created FROM users WHERE id = ?`},
 		{&d.userByName, `SELECT id, username, password_hash, created FROM users WHERE username = ?`},
 		{&d.sessionFind, `SELECT data, expiry FROM sessions WHERE token = ?`},
+		{&d.loginByKey, `SELECT ` + loginColumns + ` FROM logins WHERE key = ?`},
 	} {
 		if *st.dst, err = d.read.PrepareContext(ctx, st.sql); err != nil {
 			d.Close()
@@ -229,7 +274,7 @@ func (d *DB) Close() error {
 		d.sessions.stopCleanup()
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{d.userByID, d.userByName, d.sessionFind} {
+	for _, st := range []*sql.Stmt{d.userByID, d.userByName, d.sessionFind, d.loginByKey} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -315,6 +360,19 @@ func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 	u.Created = time.Unix(created, 0).UTC()
 	d.users.Put(id, u)
 	return u, nil
+}
+
+// SetPassword replaces the password hash of the user with id.
+func (d *DB) SetPassword(ctx context.Context, id int64, hash string) error {
+	res, err := d.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		return auth.ErrNoUser
+	}
+	return err
 }
 
 // Revoke records jti as revoked until the given moment.

@@ -41,6 +41,8 @@ func newAuth(t *testing.T, db *sqlite.DB, clock auth.Clock) *auth.Auth {
 		Users:        db,
 		SessionStore: db.SessionStore(),
 		Revocations:  db,
+		Logins:       db,
+		Throttle:     db,
 		Key:          bytes.Repeat([]byte{7}, auth.MinKeyLen),
 		Hasher:       auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1),
 		Clock:        clock,

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 type Store interface {
 	auth.UserStore
 	auth.RevocationStore
+	auth.LoginStore
+	auth.ThrottleStore
 	SessionStore() scs.Store
 }
 
@@ -31,6 +34,78 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 // now is a whole second in the near future of any test run, so that
 // stores that keep seconds or microseconds give back the same time.
 var now = time.Now().Add(time.Hour).Truncate(time.Second)
+
+// ms is a duration in milliseconds, the precision every store keeps the
+// times of logins and throttling to.
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// utc gives l's times in UTC, so that two logins compare with ==.
+func utc(l auth.Login) auth.Login {
+	l.Started, l.Seen, l.Expires, l.Ended = l.Started.UTC(), l.Seen.UTC(), l.Expires.UTC(), l.Ended.UTC()
+	return l
+}
+
+// login is a login of userID under key, started at and expiring at
+// expires.
+func login(userID int64, key string, at, expires time.Time) auth.Login {
+	return auth.Login{ID: "id-" + key, UserID: userID, Strategy: auth.StrategySession, Key: key,
+		Started: at, Seen: at, Expires: expires, Agent: "Firefox on Linux", Address: "192.0.2.1"}
+}
+
+func addLogins(t *testing.T, s Store, ls ...auth.Login) {
+	t.Helper()
+	for _, l := range ls {
+		if err := s.AddLogin(context.Background(), l); err != nil {
+			t.Fatalf("AddLogin(%s): %v", l.Key, err)
+		}
+	}
+}
+
+func keys(ls []auth.Login) []string {
+	var ks []string
+	for _, l := range ls {
+		ks = append(ks, l.Key)
+	}
+	return ks
+}
+
+// failure is one AddLoginFailure.
+type failure struct {
+	account, address string
+	at               time.Time
+}
+
+func addFailures(t *testing.T, s Store, forgetBefore time.Time, fs ...failure) {
+	t.Helper()
+	for _, f := range fs {
+		if err := s.AddLoginFailure(context.Background(), f.account, f.address, f.at, forgetBefore); err != nil {
+			t.Fatalf("AddLoginFailure(%s, %s, %v): %v", f.account, f.address, f.at, err)
+		}
+	}
+}
+
+// checkFailures fails t unless LoginFailures answers want.
+func checkFailures(t *testing.T, s Store, account, address string, since time.Time, want auth.Failures) {
+	t.Helper()
+	got, err := s.LoginFailures(context.Background(), account, address, since)
+	if err != nil {
+		t.Fatalf("LoginFailures(%s, %s): %v", account, address, err)
+	}
+	got.AccountLast, got.PairLast, got.AddressFirst = got.AccountLast.UTC(), got.PairLast.UTC(), got.AddressFirst.UTC()
+	want.AccountLast, want.PairLast, want.AddressFirst = want.AccountLast.UTC(), want.PairLast.UTC(), want.AddressFirst.UTC()
+	if got != want {
+		t.Errorf("LoginFailures(%s, %s, since %v) =\n\t%+v, want\n\t%+v", account, address, since, got, want)
+	}
+}
+
+// checkSignups fails t unless Signups answers n and first.
+func checkSignups(t *testing.T, s Store, address string, since time.Time, n int, first time.Time) {
+	t.Helper()
+	gotN, gotFirst, err := s.Signups(context.Background(), address, since)
+	if err != nil || gotN != n || !gotFirst.Equal(first) {
+		t.Errorf("Signups(%s, since %v) = %d, %v, %v; want %d, %v", address, since, gotN, gotFirst, err, n, first)
+	}
+}
 
 var cases = []struct {
 	name string
@@ -143,5 +218,240 @@ var cases = []struct {
 		if _, found, err := st.Find("live"); err != nil || found {
 			t.Errorf("Find after Delete = %v, %v; want not found", found, err)
 		}
+	}},
+	{"a password change is what UserByName returns, and only for that user", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		alice, err := s.CreateUser(ctx, "alice", "hash-old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateUser(ctx, "bob", "hash-bob"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetPassword(ctx, alice.ID, "hash-new"); err != nil {
+			t.Fatalf("SetPassword: %v", err)
+		}
+		if u, hash, err := s.UserByName(ctx, "alice"); err != nil || hash != "hash-new" || u.ID != alice.ID {
+			t.Errorf("UserByName(alice) = %+v, %q, %v; want id %d, hash-new", u, hash, err, alice.ID)
+		}
+		if _, hash, err := s.UserByName(ctx, "bob"); err != nil || hash != "hash-bob" {
+			t.Errorf("UserByName(bob) = %q, %v; want hash-bob, unchanged", hash, err)
+		}
+		if u, err := s.UserByID(ctx, alice.ID); err != nil || u.Username != "alice" || !u.Created.Equal(alice.Created) {
+			t.Errorf("UserByID after SetPassword = %+v, %v; want %+v", u, err, alice)
+		}
+		if err := s.SetPassword(ctx, alice.ID+1000, "hash"); !errors.Is(err, auth.ErrNoUser) {
+			t.Errorf("SetPassword(missing id) = %v, want ErrNoUser", err)
+		}
+	}},
+	{"a login reads back by key, every field to the millisecond", func(t *testing.T, s Store) {
+		want := auth.Login{ID: "login-1", UserID: 7, Strategy: auth.StrategyJWT, Key: "sid-1",
+			Started: now.Add(ms(1)), Seen: now.Add(ms(2500)), Expires: now.Add(time.Hour + ms(999)),
+			Agent: "Mozilla/5.0 (X11; Linux x86_64) – ünïcode", Address: "2001:db8::1"}
+		addLogins(t, s, want)
+		got, err := s.LoginByKey(context.Background(), "sid-1")
+		if err != nil || utc(got) != utc(want) {
+			t.Errorf("LoginByKey =\n\t%+v, %v; want\n\t%+v", got, err, want)
+		}
+	}},
+	{"a login of an unknown key is ErrNoLogin", func(t *testing.T, s Store) {
+		addLogins(t, s, login(1, "known", now, now.Add(time.Hour)))
+		if l, err := s.LoginByKey(context.Background(), "unknown"); !errors.Is(err, auth.ErrNoLogin) {
+			t.Errorf("LoginByKey(unknown) = %+v, %v; want ErrNoLogin", l, err)
+		}
+	}},
+	{"adding a login under a key held renews only its Seen and Expires", func(t *testing.T, s Store) {
+		first := login(1, "k", now, now.Add(time.Hour))
+		addLogins(t, s, first, auth.Login{ID: "other-id", UserID: 2, Strategy: auth.StrategyJWT, Key: "k",
+			Started: now.Add(time.Minute), Seen: now.Add(time.Minute + ms(5)), Expires: now.Add(2*time.Hour + ms(7)),
+			Agent: "curl", Address: "198.51.100.9"})
+		want := first
+		want.Seen, want.Expires = now.Add(time.Minute+ms(5)), now.Add(2*time.Hour+ms(7))
+		got, err := s.LoginByKey(context.Background(), "k")
+		if err != nil || utc(got) != utc(want) {
+			t.Errorf("LoginByKey after renewal =\n\t%+v, %v; want\n\t%+v", got, err, want)
+		}
+	}},
+	{"live logins are the user's own, not ended and not expired, oldest first", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		day := now.Add(24 * time.Hour)
+		first := login(1, "first", now.Add(-3*time.Hour), day)
+		addLogins(t, s,
+			login(1, "second", now.Add(-2*time.Hour), day),
+			first,
+			login(1, "third", now.Add(-time.Hour), now.Add(ms(1))),
+			login(1, "ended", now.Add(-3*time.Hour-time.Minute), day),
+			login(1, "expired", now.Add(-4*time.Hour), now.Add(-time.Hour)),
+			login(1, "expires-now", now.Add(-5*time.Hour), now),
+			login(2, "someone-else", now.Add(-6*time.Hour), day))
+		if err := s.EndLogin(ctx, "ended", now.Add(-time.Hour), auth.EndedByUser); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LiveLogins(ctx, 1, now)
+		if want := []string{"first", "second", "third"}; err != nil || !slices.Equal(keys(got), want) {
+			t.Errorf("LiveLogins(1) = %v, %v; want %v", keys(got), err, want)
+		}
+		if len(got) == 3 && utc(got[0]) != utc(first) {
+			t.Errorf("LiveLogins(1)[0] = %+v, want every field as added", got[0])
+		}
+		if got, err := s.LiveLogins(ctx, 2, now); err != nil || !slices.Equal(keys(got), []string{"someone-else"}) {
+			t.Errorf("LiveLogins(2) = %v, %v; want [someone-else]", keys(got), err)
+		}
+		if got, err := s.LiveLogins(ctx, 3, now); err != nil || len(got) != 0 {
+			t.Errorf("LiveLogins(3) = %v, %v; want none", keys(got), err)
+		}
+	}},
+	{"ending a login keeps its first end, through later ends and renewals", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		l := login(1, "k", now, now.Add(time.Hour))
+		addLogins(t, s, l, login(1, "untouched", now, now.Add(time.Hour)))
+		endedAt := now.Add(time.Minute + ms(250))
+		if err := s.EndLogin(ctx, "k", endedAt, auth.EndedByUser); err != nil {
+			t.Fatal(err)
+		}
+		want := l
+		want.Ended, want.EndedBy = endedAt, auth.EndedByUser
+		if got, err := s.LoginByKey(ctx, "k"); err != nil || utc(got) != utc(want) {
+			t.Errorf("LoginByKey after EndLogin =\n\t%+v, %v; want\n\t%+v", got, err, want)
+		}
+		if err := s.EndLogin(ctx, "k", now.Add(time.Hour), auth.EndedByPassword); err != nil {
+			t.Fatal(err)
+		}
+		renewal := l
+		renewal.Seen, renewal.Expires = now.Add(2*time.Minute), now.Add(3*time.Hour)
+		addLogins(t, s, renewal)
+		want.Seen, want.Expires = renewal.Seen, renewal.Expires
+		if got, err := s.LoginByKey(ctx, "k"); err != nil || utc(got) != utc(want) {
+			t.Errorf("after a second EndLogin and a renewal =\n\t%+v, %v; want\n\t%+v (the first end kept)", got, err, want)
+		}
+		if got, err := s.LoginByKey(ctx, "untouched"); err != nil || !got.Ended.IsZero() || got.EndedBy != "" {
+			t.Errorf("another login = %+v, %v; want not ended", got, err)
+		}
+	}},
+	{"pruning logins drops the expired and the ended before the moment given", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		later := now.Add(time.Hour)
+		addLogins(t, s,
+			login(1, "expired", now.Add(-2*time.Hour), now.Add(-ms(1))),
+			login(1, "expires-at-moment", now.Add(-time.Hour), now),
+			login(1, "ended-before", now.Add(-time.Minute), later),
+			login(1, "ended-after", now.Add(-time.Minute), later),
+			login(1, "live", now.Add(-time.Minute), later))
+		for key, at := range map[string]time.Time{"ended-before": now.Add(-ms(1)), "ended-after": now.Add(ms(1))} {
+			if err := s.EndLogin(ctx, key, at, auth.EndedByLogout); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.PruneLogins(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		for key, kept := range map[string]bool{
+			"expired": false, "ended-before": false,
+			"expires-at-moment": true, "ended-after": true, "live": true,
+		} {
+			_, err := s.LoginByKey(ctx, key)
+			if kept && err != nil || !kept && !errors.Is(err, auth.ErrNoLogin) {
+				t.Errorf("after PruneLogins, LoginByKey(%s) = %v; want kept %v", key, err, kept)
+			}
+		}
+	}},
+	{"failed logins count per account, per pair and per address", func(t *testing.T, s Store) {
+		addFailures(t, s, now.Add(-24*time.Hour),
+			failure{"alice", "192.0.2.1", now.Add(ms(1500))},
+			failure{"alice", "192.0.2.2", now.Add(ms(2500))},
+			failure{"alice", "192.0.2.1", now.Add(ms(3500))},
+			failure{"bob", "192.0.2.1", now.Add(ms(4500))})
+		window := now.Add(-10 * time.Minute)
+		checkFailures(t, s, "alice", "192.0.2.1", window, auth.Failures{Account: 3, AccountLast: now.Add(ms(3500)),
+			PairLast: now.Add(ms(3500)), Address: 3, AddressFirst: now.Add(ms(1500))})
+		checkFailures(t, s, "alice", "192.0.2.2", window, auth.Failures{Account: 3, AccountLast: now.Add(ms(3500)),
+			PairLast: now.Add(ms(2500)), Address: 1, AddressFirst: now.Add(ms(2500))})
+		checkFailures(t, s, "bob", "192.0.2.2", window, auth.Failures{Account: 1, AccountLast: now.Add(ms(4500)),
+			Address: 1, AddressFirst: now.Add(ms(2500))})
+		checkFailures(t, s, "carol", "198.51.100.1", window, auth.Failures{})
+		// The address window counts only failures after since.
+		checkFailures(t, s, "alice", "192.0.2.1", now.Add(ms(1500)), auth.Failures{Account: 3, AccountLast: now.Add(ms(3500)),
+			PairLast: now.Add(ms(3500)), Address: 2, AddressFirst: now.Add(ms(3500))})
+		checkFailures(t, s, "alice", "192.0.2.1", now.Add(ms(4500)), auth.Failures{Account: 3, AccountLast: now.Add(ms(3500)),
+			PairLast: now.Add(ms(3500))})
+	}},
+	{"a success clears the account's count and keeps the address window", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		forget := now.Add(-24 * time.Hour)
+		addFailures(t, s, forget,
+			failure{"alice", "192.0.2.1", now.Add(time.Second)},
+			failure{"alice", "192.0.2.1", now.Add(2 * time.Second)},
+			failure{"bob", "192.0.2.1", now.Add(3 * time.Second)})
+		if err := s.ClearLoginFailures(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		window := now.Add(-10 * time.Minute)
+		checkFailures(t, s, "alice", "192.0.2.1", window, auth.Failures{
+			PairLast: now.Add(2 * time.Second), Address: 3, AddressFirst: now.Add(time.Second)})
+		checkFailures(t, s, "bob", "192.0.2.1", window, auth.Failures{Account: 1, AccountLast: now.Add(3 * time.Second),
+			PairLast: now.Add(3 * time.Second), Address: 3, AddressFirst: now.Add(time.Second)})
+		addFailures(t, s, forget, failure{"alice", "192.0.2.2", now.Add(4 * time.Second)})
+		checkFailures(t, s, "alice", "192.0.2.2", window, auth.Failures{Account: 1, AccountLast: now.Add(4 * time.Second),
+			PairLast: now.Add(4 * time.Second), Address: 1, AddressFirst: now.Add(4 * time.Second)})
+	}},
+	{"a failure once forgetBefore has reached the last one counts from one again", func(t *testing.T, s Store) {
+		day := 24 * time.Hour
+		addFailures(t, s, now.Add(-day),
+			failure{"alice", "192.0.2.1", now},
+			failure{"alice", "192.0.2.1", now.Add(time.Second)})
+		// forgetBefore just short of the last failure: the count goes on.
+		addFailures(t, s, now.Add(time.Second-ms(1)), failure{"alice", "192.0.2.1", now.Add(day)})
+		checkFailures(t, s, "alice", "192.0.2.1", now.Add(-time.Minute), auth.Failures{Account: 3, AccountLast: now.Add(day),
+			PairLast: now.Add(day), Address: 3, AddressFirst: now})
+		// forgetBefore at the last failure: forgotten.
+		addFailures(t, s, now.Add(day), failure{"alice", "192.0.2.2", now.Add(2 * day)})
+		checkFailures(t, s, "alice", "192.0.2.2", now.Add(-time.Minute), auth.Failures{Account: 1, AccountLast: now.Add(2 * day),
+			PairLast: now.Add(2 * day), Address: 1, AddressFirst: now.Add(2 * day)})
+	}},
+	{"signups count per address after since, with the first of them", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		for _, su := range []struct {
+			address string
+			at      time.Time
+		}{
+			{"192.0.2.1", now.Add(ms(1500))},
+			{"192.0.2.1", now.Add(ms(2500))},
+			{"192.0.2.2", now.Add(ms(500))},
+			{"192.0.2.1", now.Add(ms(3500))},
+		} {
+			if err := s.AddSignup(ctx, su.address, su.at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkSignups(t, s, "192.0.2.1", now, 3, now.Add(ms(1500)))
+		checkSignups(t, s, "192.0.2.1", now.Add(ms(1500)), 2, now.Add(ms(2500)))
+		checkSignups(t, s, "192.0.2.2", now, 1, now.Add(ms(500)))
+		checkSignups(t, s, "192.0.2.1", now.Add(ms(3500)), 0, time.Time{})
+		checkSignups(t, s, "198.51.100.1", now.Add(-time.Hour), 0, time.Time{})
+	}},
+	{"pruning throttling drops what is older than the moment given", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		forget := now.Add(-48 * time.Hour)
+		addFailures(t, s, forget,
+			failure{"alice", "192.0.2.1", now.Add(-2 * time.Hour)},
+			failure{"bob", "192.0.2.1", now.Add(-ms(1))},
+			failure{"carol", "192.0.2.1", now},
+			failure{"dave", "192.0.2.2", now.Add(time.Hour)})
+		for _, at := range []time.Time{now.Add(-time.Hour), now, now.Add(time.Minute)} {
+			if err := s.AddSignup(ctx, "192.0.2.1", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.PruneThrottle(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		since := now.Add(-72 * time.Hour)
+		checkFailures(t, s, "alice", "192.0.2.1", since, auth.Failures{Address: 1, AddressFirst: now})
+		checkFailures(t, s, "bob", "192.0.2.1", since, auth.Failures{Address: 1, AddressFirst: now})
+		checkFailures(t, s, "carol", "192.0.2.1", since, auth.Failures{Account: 1, AccountLast: now,
+			PairLast: now, Address: 1, AddressFirst: now})
+		checkFailures(t, s, "dave", "192.0.2.2", since, auth.Failures{Account: 1, AccountLast: now.Add(time.Hour),
+			PairLast: now.Add(time.Hour), Address: 1, AddressFirst: now.Add(time.Hour)})
+		checkSignups(t, s, "192.0.2.1", since, 2, now)
 	}},
 }

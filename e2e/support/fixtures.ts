@@ -12,8 +12,9 @@ export interface Strategy {
   cookieName: string;
   /**
    * The reason GET /api/auth gives for a copy of the cookie replayed after
-   * logout: the session's record is gone, which the server cannot tell from
-   * an expired one; the JWT's jti is on the revocation list.
+   * logout: revoked under both, since the server keeps an index of the
+   * logins it ended (the session's record is gone, the JWT's jti and sid
+   * are on the revocation list).
    */
   replayReason: 'expired' | 'revoked';
   /** Whether staying active swaps the cookie's value: a JWT is renewed with a new jti, a session keeps its token. */
@@ -27,7 +28,7 @@ export const strategies: readonly Strategy[] = [
     loginPath: '/session/login',
     dashboardPath: '/session/dashboard',
     cookieName: 'authlab_session',
-    replayReason: 'expired',
+    replayReason: 'revoked',
     renewsOnActivity: false,
   },
   {
@@ -155,7 +156,21 @@ interface Fixtures {
   loginForm: LoginForm;
 }
 
+/**
+ * clientAddress is the address a test's requests come from. The servers
+ * trust X-Forwarded-For from loopback (-trusted-proxy), and every test
+ * names its own address in 10.0.0.0/8, so one test's failed logins never
+ * throttle another's, as two people on two networks would not.
+ */
+export function clientAddress(testId: string): string {
+  const h = createHmac('sha256', 'authlab-e2e').update(testId).digest();
+  return `10.${h[0]}.${h[1]}.${h[2]}`;
+}
+
 export const test = base.extend<Fixtures>({
+  extraHTTPHeaders: async ({ extraHTTPHeaders }, use, testInfo) => {
+    await use({ 'X-Forwarded-For': clientAddress(testInfo.testId), ...extraHTTPHeaders });
+  },
   strategy: [strategies[0], { option: true }],
   loginForm: async ({ page, strategy }, use) => {
     await use(new LoginForm(page, strategy));

@@ -1,0 +1,170 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/authlab/authlab/auth"
+)
+
+// Times in the logins and throttling tables are Unix milliseconds.
+
+const loginColumns = `id, key, user_id, strategy, started, seen, expires, agent, address, ended, ended_by`
+
+type scanner interface{ Scan(...any) error }
+
+func scanLogin(row scanner) (auth.Login, error) {
+	var (
+		l                             auth.Login
+		strategy, endedBy             string
+		started, seen, expires, ended int64
+	)
+	if err := row.Scan(&l.ID, &l.Key, &l.UserID, &strategy, &started, &seen, &expires,
+		&l.Agent, &l.Address, &ended, &endedBy); err != nil {
+		return auth.Login{}, err
+	}
+	l.Strategy, l.EndedBy = auth.Strategy(strategy), auth.EndReason(endedBy)
+	l.Started, l.Seen, l.Expires = time.UnixMilli(started).UTC(), time.UnixMilli(seen).UTC(), time.UnixMilli(expires).UTC()
+	if ended != 0 {
+		l.Ended = time.UnixMilli(ended).UTC()
+	}
+	return l, nil
+}
+
+// AddLogin records l, or the Seen and Expires of the login with l's key.
+func (d *DB) AddLogin(ctx context.Context, l auth.Login) error {
+	_, err := d.write.ExecContext(ctx, `INSERT INTO logins
+		(id, key, user_id, strategy, started, seen, expires, agent, address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET seen = excluded.seen, expires = excluded.expires`,
+		l.ID, l.Key, l.UserID, string(l.Strategy), l.Started.UnixMilli(), l.Seen.UnixMilli(), l.Expires.UnixMilli(),
+		l.Agent, l.Address)
+	return err
+}
+
+// LiveLogins returns userID's logins that have not ended and expire after
+// now, oldest first.
+func (d *DB) LiveLogins(ctx context.Context, userID int64, now time.Time) ([]auth.Login, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+loginColumns+` FROM logins
+		WHERE user_id = ? AND ended = 0 AND expires > ? ORDER BY started, id`, userID, now.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ls []auth.Login
+	for rows.Next() {
+		l, err := scanLogin(rows)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	return ls, rows.Err()
+}
+
+// LoginByKey returns the login with key, ended or not.
+func (d *DB) LoginByKey(ctx context.Context, key string) (auth.Login, error) {
+	l, err := scanLogin(d.loginByKey.QueryRowContext(ctx, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Login{}, auth.ErrNoLogin
+	}
+	return l, err
+}
+
+// EndLogin marks the login with key ended, unless it has ended already.
+func (d *DB) EndLogin(ctx context.Context, key string, at time.Time, why auth.EndReason) error {
+	_, err := d.write.ExecContext(ctx, `UPDATE logins SET ended = ?, ended_by = ? WHERE key = ? AND ended = 0`,
+		at.UnixMilli(), string(why), key)
+	return err
+}
+
+// PruneLogins deletes logins that expired or ended before the moment
+// given.
+func (d *DB) PruneLogins(ctx context.Context, before time.Time) error {
+	ms := before.UnixMilli()
+	_, err := d.write.ExecContext(ctx, `DELETE FROM logins WHERE expires < ? OR (ended != 0 AND ended < ?)`, ms, ms)
+	return err
+}
+
+// LoginFailures returns what is known of failed logins on account and
+// from address.
+func (d *DB) LoginFailures(ctx context.Context, account, address string, since time.Time) (auth.Failures, error) {
+	var (
+		f                                          auth.Failures
+		failures, accountLast, pairLast, addrFirst sql.NullInt64
+	)
+	err := d.read.QueryRowContext(ctx, `SELECT
+		(SELECT failures FROM login_failures WHERE account = ?1),
+		(SELECT last FROM login_failures WHERE account = ?1),
+		(SELECT max(at) FROM failed_logins WHERE account = ?1 AND address = ?2),
+		(SELECT count(*) FROM failed_logins WHERE address = ?2 AND at > ?3),
+		(SELECT min(at) FROM failed_logins WHERE address = ?2 AND at > ?3)`,
+		account, address, since.UnixMilli()).Scan(&failures, &accountLast, &pairLast, &f.Address, &addrFirst)
+	if err != nil {
+		return f, err
+	}
+	f.Account = int(failures.Int64)
+	f.AccountLast, f.PairLast, f.AddressFirst = msTime(accountLast), msTime(pairLast), msTime(addrFirst)
+	return f, nil
+}
+
+func msTime(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64).UTC()
+}
+
+// AddLoginFailure records a failed login.
+func (d *DB) AddLoginFailure(ctx context.Context, account, address string, at, forgetBefore time.Time) error {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (account, failures, last) VALUES (?1, 1, ?2)
+		ON CONFLICT (account) DO UPDATE SET
+			failures = CASE WHEN last <= ?3 THEN 1 ELSE failures + 1 END, last = ?2`,
+		account, at.UnixMilli(), forgetBefore.UnixMilli()); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO failed_logins (address, account, at) VALUES (?, ?, ?)`,
+		address, account, at.UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ClearLoginFailures resets account's count.
+func (d *DB) ClearLoginFailures(ctx context.Context, account string) error {
+	_, err := d.write.ExecContext(ctx, `DELETE FROM login_failures WHERE account = ?`, account)
+	return err
+}
+
+// Signups returns how many signups address made since the moment given,
+// and when the first of them was.
+func (d *DB) Signups(ctx context.Context, address string, since time.Time) (int, time.Time, error) {
+	var (
+		n     int
+		first sql.NullInt64
+	)
+	err := d.read.QueryRowContext(ctx, `SELECT count(*), min(at) FROM signups WHERE address = ? AND at > ?`,
+		address, since.UnixMilli()).Scan(&n, &first)
+	return n, msTime(first), err
+}
+
+// AddSignup records a signup attempt from address.
+func (d *DB) AddSignup(ctx context.Context, address string, at time.Time) error {
+	_, err := d.write.ExecContext(ctx, `INSERT INTO signups (address, at) VALUES (?, ?)`, address, at.UnixMilli())
+	return err
+}
+
+// PruneThrottle deletes entries older than before.
+func (d *DB) PruneThrottle(ctx context.Context, before time.Time) error {
+	ms := before.UnixMilli()
+	_, err := d.write.ExecContext(ctx, `DELETE FROM failed_logins WHERE at < ?1;
+		DELETE FROM signups WHERE at < ?1;
+		DELETE FROM login_failures WHERE last < ?1`, ms)
+	return err
+}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -92,8 +93,13 @@ func (e *expiringStore) Delete(token string) error {
 
 func (e *expiringStore) Commit(token string, b []byte, expiry time.Time) error {
 	key := sessionKey(token)
-	if l, err := e.s.logins.store.LoginByKey(context.Background(), key); err == nil && !l.Ended.IsZero() {
+	l, err := e.s.logins.store.LoginByKey(context.Background(), key)
+	switch {
+	case err == nil && !l.Ended.IsZero():
 		return nil
+	case err != nil && !errors.Is(err, ErrNoLogin):
+		// Unable to tell whether the login was ended, it is not written.
+		return fmt.Errorf("auth: look up login: %w", err)
 	}
 	if _, values, err := (recordCodec{}).Decode(b); err == nil {
 		if end, ok := e.s.end(values); ok && end.Before(expiry) {

@@ -65,7 +65,7 @@ func Login(v LoginView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "On success the server signs a JWT and your browser keeps it in a cookie; no record is stored.")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "On success the server signs a JWT and your browser keeps it in a cookie; later requests are recognised by the signature, with no record to look up.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -35,7 +35,7 @@ func stepData(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>Two of the tables belong to one strategy each: <code>sessions</code> holds the server-side records that session cookies name, and <code>revoked_tokens</code> is the JWT strategy's list of tokens logged out before they expired. <code>secrets</code> is where versions before the key file kept the generated JWT key; step 2 is about where it lives now. The <code>users</code> table itself has no idea which strategy you log in with.</p></section><section aria-labelledby=\"password-hash\"><h2 id=\"password-hash\">What <code>password_hash</code> holds</h2><p>Not the password: an argon2id hash of it, written as a PHC string that carries everything needed to check a guess later: the algorithm, its cost parameters, a random salt and the derived key.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>Two of the tables belong to one strategy each: <code>sessions</code> holds the server-side records that session cookies name, and <code>revoked_tokens</code> is the JWT strategy's list of tokens logged out before they expired. A later migration adds <code>logins</code>, the index of every login under both strategies that lets a user see and end them (step 4), and the counts that throttle password guessing (below). <code>secrets</code> is where versions before the key file kept the generated JWT key; step 2 is about where it lives now. The <code>users</code> table itself has no idea which strategy you log in with.</p></section><section aria-labelledby=\"password-hash\"><h2 id=\"password-hash\">What <code>password_hash</code> holds</h2><p>Not the password: an argon2id hash of it, written as a PHC string that carries everything needed to check a guess later: the algorithm, its cost parameters, a random salt and the derived key.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -55,7 +55,15 @@ func stepData(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>After this check neither strategy looks at the password again. What each keeps instead, so that you need not type it on every request, is what the next steps are about.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>After this check neither strategy looks at the password again. What each keeps instead, so that you need not type it on every request, is what the next steps are about.</p></section><section aria-labelledby=\"throttling\"><h2 id=\"throttling\">Guessing passwords: throttling, never a lockout</h2><p>A slow hash protects a stolen copy of the table. Against someone guessing through the login form, the server has to count. authlab follows OWASP ASVS 5.0 (6.1.1) and NIST SP 800-63B:</p><ul><li>After five wrong passwords in a row for an account, each further attempt from an address that has failed on it waits: 1 s, then 2 s, 4 s and so on, up to 15 minutes. A success resets the count.</li><li>An address that has never failed on the account is not held back, so a flood of wrong passwords from elsewhere cannot keep the real user out. A lockout would hand an attacker exactly that.</li><li>NIST allows at most 100 failures in a row: the hundredth closes the account to passwords for 24 hours, after which the count starts again. Nothing locks an account for good.</li><li>One address gets at most 10 failed logins in 10 minutes, whatever the accounts, and 10 signups, which could otherwise probe which usernames exist.</li></ul><p>A refused attempt answers <code>429 Too Many Requests</code> with <code>Retry-After</code> before any hashing, and says the same for an account that exists and one that does not. The counts live in the database, so every instance sees them.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = v.code("loginWait").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -82,126 +90,126 @@ func stepConfig(v LearnStepView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<section aria-labelledby=\"settings\"><h2 id=\"settings\">This server's settings</h2><p>Every setting is a flag and an environment variable, the flag winning, except the JWT key, which is read from the environment only: flags are visible to anyone who can run <code>ps</code>. authlab checks them all before it starts serving; an unusable value stops it with one line saying why.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Settings (scrolls sideways)\"><table class=\"learn-table\"><thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Comes from</th><th scope=\"col\">On this server</th><th scope=\"col\">What a bad value does</th></tr></thead> <tbody><tr><th scope=\"row\">JWT signing key</th><td><code>AUTHLAB_JWT_SECRET</code> (required with PostgreSQL), else generated once into <code>jwt-keys.json</code> in the data folder, never the database</td><td>never shown</td><td>Under 32 bytes: refused at start. A guessable key lets anyone who has seen one token test guesses offline, then sign tokens for any user.</td></tr><tr><th scope=\"row\">JWT time to live</th><td><code>-jwt-ttl</code>, <code>AUTHLAB_JWT_TTL</code></td><td data-testid=\"setting-jwt-ttl\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section aria-labelledby=\"settings\"><h2 id=\"settings\">This server's settings</h2><p>Every setting is a flag and an environment variable, the flag winning, except the JWT key, which is read from the environment only: flags are visible to anyone who can run <code>ps</code>. authlab checks them all before it starts serving; an unusable value stops it with one line saying why.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Settings (scrolls sideways)\"><table class=\"learn-table\"><thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Comes from</th><th scope=\"col\">On this server</th><th scope=\"col\">What a bad value does</th></tr></thead> <tbody><tr><th scope=\"row\">JWT signing key</th><td><code>AUTHLAB_JWT_SECRET</code> (required with PostgreSQL), else generated once into <code>jwt-keys.json</code> in the data folder, never the database</td><td>never shown</td><td>Under 32 bytes: refused at start. A guessable key lets anyone who has seen one token test guesses offline, then sign tokens for any user.</td></tr><tr><th scope=\"row\">JWT time to live</th><td><code>-jwt-ttl</code>, <code>AUTHLAB_JWT_TTL</code></td><td data-testid=\"setting-jwt-ttl\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 93, Col: 66}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 126, Col: 66}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</td><td>Too long: a copied token works for longer, and logout must remember its id for longer.</td></tr><tr><th scope=\"row\">Session idle timeout</th><td><code>-session-idle</code>, <code>AUTHLAB_SESSION_IDLE</code></td><td data-testid=\"setting-session-idle\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</td><td>Too long: a copied token works for longer, and logout must remember its id for longer.</td></tr><tr><th scope=\"row\">Session idle timeout</th><td><code>-session-idle</code>, <code>AUTHLAB_SESSION_IDLE</code></td><td data-testid=\"setting-session-idle\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdle))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 99, Col: 76}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 132, Col: 76}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</td><td>Too long: a session left open on a shared computer stays usable. Too short: people are logged out while reading.</td></tr><tr><th scope=\"row\">Session lifetime</th><td><code>-session-lifetime</code>, <code>AUTHLAB_SESSION_LIFETIME</code></td><td data-testid=\"setting-session-lifetime\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</td><td>Too long: a session left open on a shared computer stays usable. Too short: people are logged out while reading.</td></tr><tr><th scope=\"row\">Session lifetime</th><td><code>-session-lifetime</code>, <code>AUTHLAB_SESSION_LIFETIME</code></td><td data-testid=\"setting-session-lifetime\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionLifetime))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 105, Col: 84}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 138, Col: 84}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</td><td>The most a busy user stays logged in without typing the password again, under either strategy: JWT renewal stops there too.</td></tr><tr><th scope=\"row\">Session store</th><td><code>-session-store</code>, <code>AUTHLAB_SESSION_STORE</code></td><td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</td><td>The most a busy user stays logged in without typing the password again, under either strategy: JWT renewal stops there too.</td></tr><tr><th scope=\"row\">Session store</th><td><code>-session-store</code>, <code>AUTHLAB_SESSION_STORE</code></td><td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var6 string
 		templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionStore)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 111, Col: 35}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 144, Col: 35}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</td><td><code>memory</code> loses every session at a restart and cannot be shared by several instances.</td></tr><tr><th scope=\"row\">Secure cookies</th><td>an <code>https</code> <code>-base-url</code></td><td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</td><td><code>memory</code> loses every session at a restart and cannot be shared by several instances.</td></tr><tr><th scope=\"row\">Secure cookies</th><td>an <code>https</code> <code>-base-url</code></td><td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if v.Settings.Secure() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "yes: <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "yes: <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 119, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 152, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</code>, <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</code>, <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.JWTCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 119, Col: 84}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 152, Col: 84}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "no: <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "no: <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 121, Col: 44}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 154, Col: 44}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</code>, <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</code>, <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.JWTCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 121, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 154, Col: 83}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</td><td>Behind https without it, a cookie could be sent over plain http and read on the way.</td></tr></tbody></table></div></section><section aria-labelledby=\"key\"><h2 id=\"key\">The JWT key</h2><p>HS256 signs with one secret key, and the same key verifies. Whoever has it can make tokens the server will accept for any user, so it must be long and random, and it must be the same on every instance that checks tokens.</p><p>Every token names its key in the <code>kid</code> header, so keys can change without signing everyone out. A <code>kid</code> is derived from the key and reveals nothing of it; one the server does not know is a bad signature, and a token with no <code>kid</code> is checked with the signing key alone. <code>AUTHLAB_JWT_SECRET</code> is the key itself, as in the tutorial's <code>jwt.sign(payload, secret)</code>; <code>AUTHLAB_JWT_PREVIOUS_SECRET</code> still verifies while a new secret is rolled out (<code>openssl rand -base64 32</code> makes a good one: a 32-character passphrase passes the length check but is not random).</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</td><td>Behind https without it, a cookie could be sent over plain http and read on the way.</td></tr></tbody></table></div></section><section aria-labelledby=\"key\"><h2 id=\"key\">The JWT key</h2><p>HS256 signs with one secret key, and the same key verifies. Whoever has it can make tokens the server will accept for any user, so it must be long and random, and it must be the same on every instance that checks tokens.</p><p>Every token names its key in the <code>kid</code> header, so keys can change without signing everyone out. A <code>kid</code> is derived from the key and reveals nothing of it; one the server does not know is a bad signature, and a token with no <code>kid</code> is checked with the signing key alone. <code>AUTHLAB_JWT_SECRET</code> is the key itself, as in the tutorial's <code>jwt.sign(payload, secret)</code>; <code>AUTHLAB_JWT_PREVIOUS_SECRET</code> still verifies while a new secret is rolled out (<code>openssl rand -base64 32</code> makes a good one: a 32-character passphrase passes the length check but is not random).</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -209,7 +217,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<p>With no secret, the key is generated from <code>crypto/rand</code> into <code>jwt-keys.json</code> in the data folder, mode 0600, and never into the database: a copy of the database alone signs nothing. <code>authlab keys rotate</code> makes a new signing key, and the old one verifies until every token it signed has expired; a running server picks the change up within a second.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p>With no secret, the key is generated from <code>crypto/rand</code> into <code>jwt-keys.json</code> in the data folder, mode 0600, and never into the database: a copy of the database alone signs nothing. <code>authlab keys rotate</code> makes a new signing key, and the old one verifies until every token it signed has expired; a running server picks the change up within a second.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -217,7 +225,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</section><div class=\"learn-pair\"><section aria-labelledby=\"session-settings\"><h2 id=\"session-settings\">The session settings</h2><p>The session strategy is a thin layer over one <code>scs.SessionManager</code>. Its cookie is <code>HttpOnly</code> (page scripts cannot read it), <code>SameSite=Lax</code> (other sites' forms do not send it) and <code>Secure</code> behind https. It has no <code>Expires</code>: the server alone decides when a session is over.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</section><div class=\"learn-pair\"><section aria-labelledby=\"session-settings\"><h2 id=\"session-settings\">The session settings</h2><p>The session strategy is a thin layer over one <code>scs.SessionManager</code>. Its cookie is <code>HttpOnly</code> (page scripts cannot read it), <code>SameSite=Lax</code> (other sites' forms do not send it) and <code>Secure</code> behind https. It has no <code>Expires</code>: the server alone decides when a session is over.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -225,7 +233,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</section><section aria-labelledby=\"token-settings\"><h2 id=\"token-settings\">The token settings</h2><p>The parser is built once, with every rule a token must pass: the algorithm pinned to HS256, the issuer and audience, an expiry that must be present, and a small leeway for clocks that disagree.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</section><section aria-labelledby=\"token-settings\"><h2 id=\"token-settings\">The token settings</h2><p>The parser is built once, with every rule a token must pass: the algorithm pinned to HS256, the issuer and audience, an expiry that must be present, and a small leeway for clocks that disagree.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -233,7 +241,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</section></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</section></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -259,7 +267,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<section aria-labelledby=\"same-check\"><h2 id=\"same-check\">The same password check for both</h2><p>Both login forms, and <code>POST /api/auth</code>, start with <code>Users.Authenticate</code>. It gives one error for a wrong password and an unknown user, and spends the same argon2id work on both, so neither the answer nor its timing tells which usernames exist.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<section aria-labelledby=\"same-check\"><h2 id=\"same-check\">The same password check for both</h2><p>Both login forms, and <code>POST /api/auth</code>, start with <code>Users.Authenticate</code>. It gives one error for a wrong password and an unknown user, and spends the same argon2id work on both, so neither the answer nor its timing tells which usernames exist.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -267,7 +275,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</section><div class=\"learn-pair\"><section aria-labelledby=\"login-session\"><h2 id=\"login-session\">Server session: store a record</h2><p>The login handler hands the user to the strategy and redirects. <code>Sessions.Login</code> first gives the session a new token. Without that, a token an attacker managed to plant in your browser before you logged in would become a signed-in session they also hold: session fixation. Then it puts the user id, and nothing else, into the record.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</section><div class=\"learn-pair\"><section aria-labelledby=\"login-session\"><h2 id=\"login-session\">Server session: store a record</h2><p>The login handler hands the user to the strategy and redirects. <code>Sessions.Login</code> first gives the session a new token. Without that, a token an attacker managed to plant in your browser before you logged in would become a signed-in session they also hold: session fixation. Then it puts the user id, and nothing else, into the record.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -275,7 +283,15 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<p>Nothing is written yet. scs's <code>LoadAndSave</code> middleware saves the record as a row in <code>sessions</code> and sets the cookie just before the response goes out. The cookie holds 43 random characters that mean nothing without that row.</p></section><section aria-labelledby=\"login-jwt\"><h2 id=\"login-jwt\">JWT cookie: sign a token</h2><p>The same login handler hands the user to the other strategy, which signs a token and sets it as a cookie:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p>Nothing is written yet. scs's <code>LoadAndSave</code> middleware saves the record as a row in <code>sessions</code> and sets the cookie just before the response goes out. The cookie holds 43 random characters that mean nothing without that row.</p><p>The row is not keyed by those characters but by their SHA-256, so a copy of the database holds no token a browser could present. A plain hash is enough here, where a password needs argon2id: the token is 256 random bits, and no amount of guessing gets from the hash back to it.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = v.code("sessionKey").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</section><section aria-labelledby=\"login-jwt\"><h2 id=\"login-jwt\">JWT cookie: sign a token</h2><p>The same login handler hands the user to the other strategy, which signs a token and sets it as a cookie:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -283,7 +299,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<p><code>Tokens.Issue</code> starts a new login with a fresh <code>sid</code>; <code>issue</code> writes the claims and signs them with HS256. Nothing is stored: the signature is the server's memory. <code>jti</code> is a random id for this one token and <code>sid</code> one for the whole login, there so that logout has something to revoke; <code>auth_time</code> records when the password was typed, so renewal can stop one session lifetime later.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<p><code>Tokens.Issue</code> starts a new login with a fresh <code>sid</code>; <code>issue</code> writes the claims and signs them with HS256. The signature is the server's memory: no later request reads a row to learn who the token names. authlab does write one row, in its index of logins, so that you can see this login and end it from another device (step 4). <code>jti</code> is a random id for this one token and <code>sid</code> one for the whole login, there so that logout has something to revoke; <code>auth_time</code> records when the password was typed, so renewal can stop one session lifetime later.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -295,7 +311,7 @@ func stepLogin(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p>The claims are signed, not encrypted: anyone holding the cookie can read them (the compare page does). Put nothing in them you would not show the user.</p></section></div><section aria-labelledby=\"login-api\"><h2 id=\"login-api\">Both at once: the API</h2><p><code>POST /api/auth</code> does what the tutorial's API route does: after the same password check it starts a server session (its cookie comes back in <code>Set-Cookie</code>) and returns a JWT in the JSON body, for clients that send it back as an <code>Authorization: Bearer</code> header.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<p>The claims are signed, not encrypted: anyone holding the cookie can read them (the compare page does). Put nothing in them you would not show the user.</p></section></div><section aria-labelledby=\"login-api\"><h2 id=\"login-api\">Both at once: the API</h2><p><code>POST /api/auth</code> does what the tutorial's API route does: after the same password check it starts a server session (its cookie comes back in <code>Set-Cookie</code>) and returns a JWT in the JSON body, for clients that send it back as an <code>Authorization: Bearer</code> header.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -322,7 +338,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<section aria-labelledby=\"recognise\"><h2 id=\"recognise\">Three ways a request says who it is</h2><p>Every page runs behind the session middleware, which loads the record the session cookie names, and then <code>Identify</code>, which checks each credential the request carries exactly once: the session cookie, the JWT cookie and a Bearer header. The result is one <code>Identity</code> that the navigation, the compare page, the dashboards and <code>GET /api/auth</code> all read, so no page checks a credential twice. The API shows all three sources at once: a Bearer header, when there is one, is the JWT it reports instead of the JWT cookie.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<section aria-labelledby=\"recognise\"><h2 id=\"recognise\">Three ways a request says who it is</h2><p>Every page runs behind the session middleware, which loads the record the session cookie names, and then <code>Identify</code>, which checks each credential the request carries exactly once: the session cookie, the JWT cookie and a Bearer header. The result is one <code>Identity</code> that the navigation, the compare page, the dashboards and <code>GET /api/auth</code> all read, so no page checks a credential twice. The API shows all three sources at once: a Bearer header, when there is one, is the JWT it reports instead of the JWT cookie.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -330,20 +346,20 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</section><div class=\"learn-pair\"><section aria-labelledby=\"current-session\"><h2 id=\"current-session\">Server session: look it up</h2><p>The record was loaded by the middleware, one read from the store (the SQLite store answers from memory once it has read a record: one process owns the database, so what it wrote is all there is). The idle timeout is checked here, not by scs: the record remembers when it was last seen, and a request writes it back only when that is ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</section><div class=\"learn-pair\"><section aria-labelledby=\"current-session\"><h2 id=\"current-session\">Server session: look it up</h2><p>The record was loaded by the middleware, one read from the store (the SQLite store answers from memory once it has read a record: one process owns the database, so what it wrote is all there is). The idle timeout is checked here, not by scs: the record remembers when it was last seen, and a request writes it back only when that is ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdleStep))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 253, Col: 80}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 294, Col: 80}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " old or more. A busy session costs one store write per step rather than one per request, and the idle deadline can come up to one step early, never late. No record, or one idle too long, means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, " old or more. A busy session costs one store write per step rather than one per request, and the idle deadline can come up to one step early, never late. No record, or one idle too long, means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -351,7 +367,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</section><section aria-labelledby=\"current-jwt\"><h2 id=\"current-jwt\">JWT: check the signature</h2><p>The token is taken from the cookie, or from the <code>Authorization</code> header for API clients, never from the query string, where URLs leak it into logs and <code>Referer</code> headers.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</section><section aria-labelledby=\"current-jwt\"><h2 id=\"current-jwt\">JWT: check the signature</h2><p>The token is taken from the cookie, or from the <code>Authorization</code> header for API clients, never from the query string, where URLs leak it into logs and <code>Referer</code> headers.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -359,7 +375,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -367,7 +383,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</section></div><section aria-labelledby=\"logout\"><h2 id=\"logout\">Logging out</h2><div class=\"learn-pair\"><section aria-labelledby=\"logout-session\"><h3 id=\"logout-session\">Server session: delete the record</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</section></div><section aria-labelledby=\"logout\"><h2 id=\"logout\">Logging out</h2><div class=\"learn-pair\"><section aria-labelledby=\"logout-session\"><h3 id=\"logout-session\">Server session: delete the record</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -375,7 +391,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p>The row is gone, so the token names nothing. Every copy of the cookie, in any browser or in an attacker's hands, stops working on its next request.</p></section><section aria-labelledby=\"logout-jwt\"><h3 id=\"logout-jwt\">JWT: remember the token's id</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>The row is gone, so the token names nothing. Every copy of the cookie, in any browser or in an attacker's hands, stops working on its next request.</p></section><section aria-labelledby=\"logout-jwt\"><h3 id=\"logout-jwt\">JWT: remember the token's id</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -383,7 +399,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p>A signed token cannot be recalled; it stays valid until <code>exp</code>. So logout writes the token's <code>jti</code> to the revocation list, until that moment, and <code>Verify</code> refuses it from then on.</p></section></div><p>Renewal makes logout harder than it looks. A token with less than half its life left is swapped for a fresh one, and the old one is left to expire on its own, so a copy taken before a renewal is a different token, with another <code>jti</code>, from the one your browser sends at logout:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -391,7 +407,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<p>What ties them together is <code>sid</code>: every token renewed from one login carries the login's id. Logout revokes both, the <code>jti</code> until the token's <code>exp</code> and the <code>sid</code> until the last moment any renewal could reach, and <code>Verify</code> refuses a token if either is listed:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -399,7 +415,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -407,7 +423,15 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; with PostgreSQL, by every other instance as soon as the database's notification reaches it (a median of 0.2 ms, 0.4 ms at most, over 30 logouts on one machine)</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends</td></tr></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; with PostgreSQL, by every other instance as soon as the database's notification reaches it (a median of 0.2 ms, 0.4 ms at most, over 30 logouts on one machine)</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends; end them from the list of your logins (below)</td></tr></tbody></table></div></section><section aria-labelledby=\"end-others\"><h2 id=\"end-others\">Ending your other logins</h2><p>OWASP ASVS 5.0 asks for more than logging out here: users can see their sessions and end any or all of them (7.5.2), a password change offers to end the others (7.4.3), and logout makes even self-contained tokens stop working (7.4.1). authlab's <a href=\"/account/sessions\">Where you are logged in</a> page lists every live login under both strategies, with End, End all others and Log out everywhere, and a <a href=\"/account/password\">password change</a> ends every login but the one making it.</p><p>To list logins at all, the server needs an index of them: <code>Sessions.Login</code> and <code>Tokens.Issue</code> each add a row to <code>logins</code>. Ending one then differs by strategy:</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = v.code("Auth.end").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<ul><li>A server session needed nothing new: its record was always a row the server reads on every request. Deleting it ends the login wherever the cookie is.</li><li>A JWT needed two things the strategy is supposed to spare you: a table of its logins, to find the <code>sid</code>, and the revocation list that every check consults. A JWT you can list and revoke is a session by another name. The other way to do it is a per-user epoch (\"tokens issued before this moment are void\"), which every request must look up too: the same lookup a session makes, without the list.</li></ul><p>A copy of a session cookie whose login was ended is told <code>revoked</code>, not <code>expired</code>: the record is gone either way, and the index says which.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -18,11 +18,11 @@ var testSteps = []LearnStep{
 
 // stepCode is what each step quotes, in reading order.
 var stepCode = map[int][]string{
-	1: {"schema", "DefaultParams", "Hasher.hash", "Hasher.Verify"},
+	1: {"schema", "DefaultParams", "Hasher.hash", "Hasher.Verify", "loginWait"},
 	2: {"KeyID", "KeyFile.Rotate", "newSessions", "newTokens"},
-	3: {"Users.Authenticate", "Sessions.Login", "Tokens.Login", "Tokens.Issue", "Tokens.issue"},
+	3: {"Users.Authenticate", "Sessions.Login", "sessionKey", "Tokens.Login", "Tokens.Issue", "Tokens.issue"},
 	4: {"Auth.Identify", "Sessions.current", "Tokens.fromHeader", "Tokens.Verify", "Sessions.Logout",
-		"Tokens.Logout", "Tokens.Renew", "Tokens.Revoke", "revocations"},
+		"Tokens.Logout", "Tokens.Renew", "Tokens.Revoke", "revocations", "Auth.end"},
 }
 
 // testCode is a panel for every declaration a step quotes, each with its

@@ -41,7 +41,7 @@ test("the bytes added to every request are the length of the browser's own name=
   await expect(row.getByTestId('figure-jwt-cookie')).toHaveText(`${jwt!.name.length + 1 + jwt!.value.length} bytes`);
   await expect(row.getByTestId('figure-bearer-header')).toHaveText(`${'Authorization: Bearer '.length + jwt!.value.length} bytes`);
 
-  // While signed in, a JWT costs the server nothing.
+  // While signed in, a JWT's requests read nothing on the server.
   expect(bytes(await page.getByTestId('figure-jwt-server').innerText())).toBe(0);
   expect(bytes(await page.getByTestId('figure-session-record').innerText())).toBeGreaterThan(0);
 });

@@ -25,6 +25,7 @@ var Steps = []Step{
 			{"auth/password.go", "DefaultParams"},
 			{"auth/password.go", "Hasher.hash"},
 			{"auth/password.go", "Hasher.Verify"},
+			{"auth/throttle.go", "loginWait"},
 		},
 	},
 	{
@@ -45,6 +46,7 @@ var Steps = []Step{
 		Refs: []Ref{
 			{"auth/users.go", "Users.Authenticate"},
 			{"auth/sessions.go", "Sessions.Login"},
+			{"auth/logins.go", "sessionKey"},
 			{"auth/tokens.go", "Tokens.Login"},
 			{"auth/tokens.go", "Tokens.Issue"},
 			{"auth/tokens.go", "Tokens.issue"},
@@ -64,6 +66,7 @@ var Steps = []Step{
 			{"auth/tokens.go", "Tokens.Renew"},
 			{"auth/tokens.go", "Tokens.Revoke"},
 			{"auth/revocations.go", "revocations"},
+			{"auth/logins.go", "Auth.end"},
 		},
 	},
 }

@@ -213,6 +213,8 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		v.CurrentError = "That is not your current password."
 		return s.Web.Render(w, r, status, views.Password(v))
 	case status != 0:
+		s.log.WarnContext(r.Context(), "password change throttled", "id", web.RequestID(r.Context()),
+			"client", ClientAddress(r), "username", u.Username, "retry_after", w.Header().Get("Retry-After")+"s")
 		v.Error = message
 		return s.Web.Render(w, r, status, views.Password(v))
 	case errors.As(err, &invalid):
@@ -232,12 +234,14 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 			others = append(others, l)
 		}
 	}
-	if id.Session.SignedIn() {
+	// A cookie of another user, which a browser can hold beside this
+	// one, is left as it is.
+	if id.Session.SignedIn() && id.Session.User.ID == u.ID {
 		if _, err := s.sessions.Login(r, u); err != nil {
 			return err
 		}
 	}
-	if id.JWT.SignedIn() {
+	if id.JWT.SignedIn() && id.JWT.User.ID == u.ID {
 		if _, err := s.tokens.Login(w, r, u); err != nil {
 			return err
 		}

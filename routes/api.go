@@ -2,6 +2,7 @@ package routes
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -65,10 +66,11 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.authenticate(r, req.Username, req.Password)
+	var throttled *auth.ThrottledError
 	if status, _ := loginRefused(w, err); status != 0 {
 		message := "invalid username or password"
-		if status == http.StatusTooManyRequests {
-			message = "too many attempts: retry after " + w.Header().Get("Retry-After") + " seconds"
+		if errors.As(err, &throttled) {
+			message = "too many attempts: wait " + waitText(throttled.RetryAfter)
 		}
 		return s.Web.JSON(w, status, web.APIError{Error: message})
 	}

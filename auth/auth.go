@@ -249,10 +249,23 @@ func (a *Auth) ChangePassword(r *http.Request, u User, current, next string) err
 	return a.Users.setPassword(r.Context(), u, next)
 }
 
-// Cleanup deletes what no check needs any more: ended and expired
-// logins, and throttling entries that no longer count. Run it now and
-// then; the stores' own cleanups handle sessions and revocations.
+// Cleanup deletes what no check needs any more: ended revocations, from
+// memory and from the store, ended and expired logins, and throttling
+// entries that no longer count. Run it now and then; the session store's
+// own cleanup handles sessions. The store deletes in batches of
+// cleanupBatch, each a short transaction, so a cleanup with a million
+// rows to delete never holds the database for long.
 func (a *Auth) Cleanup(ctx context.Context) error {
+	a.Tokens.revoked.prune()
+	for {
+		n, err := a.Tokens.revoked.store.PruneRevocations(ctx, a.now().Add(-maxLeeway), cleanupBatch)
+		if err != nil {
+			return fmt.Errorf("auth: prune revocations: %w", err)
+		}
+		if n < cleanupBatch {
+			break
+		}
+	}
 	if err := a.logins.store.PruneLogins(ctx, a.now().Add(-a.Sessions.lifetime)); err != nil {
 		return fmt.Errorf("auth: prune logins: %w", err)
 	}
@@ -269,6 +282,9 @@ func orDefault[T comparable](v, def T) T {
 	}
 	return v
 }
+
+// cleanupBatch is how many rows one delete of a cleanup removes.
+const cleanupBatch = 1000
 
 // FollowRevocations keeps this instance's revocation list in step with the
 // others' until ctx ends, when the revocation store is a RevocationFeed

@@ -131,36 +131,37 @@ func (m *memRevocations) Revoke(_ context.Context, jti string, until time.Time) 
 	return nil
 }
 
-func (m *memRevocations) ActiveRevocations(_ context.Context, now time.Time) (map[string]time.Time, error) {
+func (m *memRevocations) CountRevocations(context.Context) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.entries), nil
+}
+
+func (m *memRevocations) Revocations(_ context.Context, now time.Time, add func(string, time.Time)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failLoad {
-		return nil, errors.New("disk gone")
-	}
-	var out map[string]time.Time
-	if !m.nilWhenEmpty {
-		out = map[string]time.Time{}
+		return errors.New("disk gone")
 	}
 	for jti, until := range m.entries {
 		if until.Unix() >= now.Unix() {
-			if out == nil {
-				out = map[string]time.Time{}
-			}
-			out[jti] = until
-		}
-	}
-	return out, nil
-}
-
-func (m *memRevocations) PruneRevocations(_ context.Context, now time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for jti, until := range m.entries {
-		if until.Unix() < now.Unix() {
-			delete(m.entries, jti)
+			add(jti, until)
 		}
 	}
 	return nil
+}
+
+func (m *memRevocations) PruneRevocations(_ context.Context, now time.Time, limit int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for jti, until := range m.entries {
+		if n < limit && until.Unix() < now.Unix() {
+			delete(m.entries, jti)
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *memRevocations) has(jti string) bool {
@@ -177,11 +178,7 @@ func (m *memRevocations) len() int {
 }
 
 // inMemory is the number of entries rv holds in memory.
-func inMemory(rv *revocations) int {
-	rv.mu.RLock()
-	defer rv.mu.RUnlock()
-	return len(rv.entries)
-}
+func inMemory(rv *revocations) int { return rv.len() }
 
 // clockStore is an scs.Store whose records expire by a fake clock. Sessions
 // gives each record the expiry its own times call for (login and last

@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"hash/maphash"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +76,9 @@ func TestLoadRevocationsRestoresFromStore(t *testing.T) {
 		{"b", true, true},
 		// A token up to maxLeeway past exp still verifies, so its entry stays.
 		{"in leeway", true, true},
-		{"old", false, false},
+		// Loading skips it; the store keeps it until the next cleanup
+		// (TestCleanupPrunesEndedEntries), so start-up writes nothing.
+		{"old", false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.jti, func(t *testing.T) {
@@ -87,48 +92,119 @@ func TestLoadRevocationsRestoresFromStore(t *testing.T) {
 	}
 }
 
-func TestRevokePrunesExpiredEntries(t *testing.T) {
+// TestCleanupPrunesEndedEntries: an entry stays while its token could
+// still verify within the leeway, and Cleanup then drops it from memory
+// and from the store, and nothing else.
+func TestCleanupPrunesEndedEntries(t *testing.T) {
 	ctx := context.Background()
-	clock := authtest.NewClock()
-	store := newMemRevocations()
-	rv, err := loadRevocations(ctx, store, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rv.revoke(ctx, "short", authtest.Start.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := rv.revoke(ctx, "long", authtest.Start.Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	f := newFixture(t, Options{})
+	rv := f.a.Tokens.revoked
+	for id, until := range map[string]time.Duration{"short": time.Minute, "long": time.Hour} {
+		if err := rv.revoke(ctx, id, authtest.Start.Add(until)); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// 20s past "short"'s exp: a token then still verifies, so it stays.
-	clock.Set(authtest.Start.Add(time.Minute + 20*time.Second))
-	if err := rv.revoke(ctx, "x", authtest.Start.Add(time.Hour)); err != nil {
+	f.clock.Set(authtest.Start.Add(time.Minute + 20*time.Second))
+	if err := f.a.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !rv.isRevoked("short") || !store.has("short") {
+	if !rv.isRevoked("short") || !f.revStore.has("short") {
 		t.Fatal("an entry was pruned while its token could still verify within the leeway")
 	}
 
-	// Past exp + leeway: nothing can verify it, so it goes.
-	clock.Set(authtest.Start.Add(time.Minute + maxLeeway + time.Second))
-	if err := rv.revoke(ctx, "y", authtest.Start.Add(time.Hour)); err != nil {
+	// Past exp + leeway: nothing can verify it. The check refuses it
+	// at once, and the next cleanup drops it.
+	f.clock.Set(authtest.Start.Add(time.Minute + maxLeeway + time.Second))
+	if rv.isRevoked("short") {
+		t.Error("an ended entry still counts")
+	}
+	f.clock.Set(authtest.Start.Add(2*time.Minute + maxLeeway + time.Second))
+	if err := f.a.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rv.isRevoked("short") {
-		t.Error("expired entry kept in memory")
+	if n := inMemory(rv); n != 1 {
+		t.Errorf("%d entries in memory, want 1 (long)", n)
 	}
-	if store.has("short") {
-		t.Error("expired entry kept in the store")
+	if f.revStore.has("short") {
+		t.Error("ended entry kept in the store")
 	}
-	if n := inMemory(rv); n != 3 {
-		t.Errorf("%d entries in memory, want 3 (long, x, y)", n)
+	if !rv.isRevoked("long") || !f.revStore.has("long") {
+		t.Error("live entry pruned")
 	}
-	for _, jti := range []string{"long", "x", "y"} {
-		if !rv.isRevoked(jti) || !store.has(jti) {
-			t.Errorf("live entry %q pruned", jti)
+}
+
+// TestPruneOnlyWhatEnded fills the set with entries ending over an hour,
+// some extended by a later revocation, and prunes at each minute: what
+// goes is exactly what has ended, batch after batch.
+func TestPruneOnlyWhatEnded(t *testing.T) {
+	ctx := context.Background()
+	clock := authtest.NewClock()
+	rv, err := loadRevocations(ctx, newMemRevocations(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000 // several batches a shard
+	ends := map[string]time.Time{}
+	for i := range n {
+		id := fmt.Sprintf("id-%d", i)
+		until := authtest.Start.Add(time.Duration(i%60) * time.Minute)
+		if i%7 == 0 {
+			// Revoked again later with a later end, as a renewed login is.
+			rv.add(id, until)
+			until = until.Add(30 * time.Minute)
 		}
+		if err := rv.revoke(ctx, id, until); err != nil {
+			t.Fatal(err)
+		}
+		ends[id] = until
+	}
+	for m := 0; m <= 100; m += 5 {
+		clock.Set(authtest.Start.Add(time.Duration(m) * time.Minute))
+		rv.prune()
+		now := clock.Now()
+		for id, until := range ends {
+			ended := until.Add(maxLeeway).Before(now.Add(-time.Second))
+			k := rv.keyOf(id)
+			sh := rv.shard(k)
+			sh.mu.RLock()
+			_, held := sh.m[k]
+			sh.mu.RUnlock()
+			if ended && held && now.Sub(until.Add(maxLeeway)) > 2*time.Minute {
+				t.Fatalf("at +%dm: %s ended at %v and is still held", m, id, until)
+			}
+			if !ended && !held {
+				t.Fatalf("at +%dm: %s ends at %v and was pruned", m, id, until)
+			}
+			if got := rv.isRevoked(id); got != !ended && !until.Add(maxLeeway).Before(now) {
+				t.Fatalf("at +%dm: isRevoked(%s) = %v with end %v", m, id, got, until)
+			}
+		}
+	}
+	if got := inMemory(rv); got != 0 {
+		t.Errorf("%d entries left after every end passed, want 0", got)
+	}
+}
+
+// TestKeyOf: an id made by rand.Text is kept as its own bits; any other
+// id is hashed; different ids get different keys.
+func TestKeyOf(t *testing.T) {
+	rv := &revocations{seed: maphash.MakeSeed()}
+	seen := map[revocationKey]string{}
+	ids := []string{"", "a", "jti-1", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ABCDEFGHIJKLMNOPQRSTUVWXY2", "abcdefghijklmnopqrstuvwxyz"}
+	for range 1000 {
+		ids = append(ids, rand.Text())
+	}
+	for _, id := range ids {
+		k := rv.keyOf(id)
+		if k != rv.keyOf(id) {
+			t.Fatalf("keyOf(%q) is not stable", id)
+		}
+		if other, ok := seen[k]; ok {
+			t.Fatalf("keyOf(%q) = keyOf(%q)", id, other)
+		}
+		seen[k] = id
 	}
 }
 
@@ -179,23 +255,6 @@ func TestRevokeStoreFailure(t *testing.T) {
 	}
 }
 
-// A store may answer "no entries" with a nil map.
-func TestRevokeAfterEmptyLoadFromNilMap(t *testing.T) {
-	ctx := context.Background()
-	store := newMemRevocations()
-	store.nilWhenEmpty = true
-	rv, err := loadRevocations(ctx, store, authtest.NewClock().Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rv.revoke(ctx, "a", authtest.Start.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if !rv.isRevoked("a") {
-		t.Fatal("IsRevoked = false after Revoke")
-	}
-}
-
 func TestRevocationsConcurrentUse(t *testing.T) {
 	ctx := context.Background()
 	rv, err := loadRevocations(ctx, newMemRevocations(), authtest.NewClock().Now)
@@ -238,9 +297,10 @@ func (m *memFeed) IsRevoked(_ context.Context, id string, now time.Time) (bool, 
 	if m.failing {
 		return false, ErrStoreUnavailable
 	}
-	active, _ := m.ActiveRevocations(context.Background(), now)
-	_, ok := active[id]
-	return ok, nil
+	m.mu.Lock()
+	until, ok := m.entries[id]
+	m.mu.Unlock()
+	return ok && until.Unix() >= now.Unix(), nil
 }
 
 func (m *memFeed) Follow(ctx context.Context, add func(string, time.Time), connected func(bool)) {
@@ -321,5 +381,96 @@ func TestRevocationFeed(t *testing.T) {
 	checked = feed.checked
 	if !rv.isRevoked("while-down") || feed.checked != checked {
 		t.Error("after reconnecting, what was missed is not in memory")
+	}
+}
+
+// TestLogoutDuringReload revokes while the whole list is read again, as a
+// feed's reconnection does: nothing either side adds is lost.
+func TestLogoutDuringReload(t *testing.T) {
+	ctx := context.Background()
+	clock := authtest.NewClock()
+	store := newMemRevocations()
+	for i := range 5000 {
+		store.entries[fmt.Sprintf("stored-%d", i)] = authtest.Start.Add(time.Hour)
+	}
+	rv, err := loadRevocations(ctx, newMemRevocations(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rv.store = store
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := store.Revocations(ctx, clock.Now(), rv.add); err != nil {
+			t.Error(err)
+		}
+	})
+	for i := range 500 {
+		if err := rv.revoke(ctx, fmt.Sprintf("logout-%d", i), authtest.Start.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if n := inMemory(rv); n != 5500 {
+		t.Errorf("%d entries in memory, want 5500", n)
+	}
+	for _, id := range []string{"stored-0", "stored-4999", "logout-0", "logout-499"} {
+		if !rv.isRevoked(id) {
+			t.Errorf("%s lost", id)
+		}
+	}
+}
+
+// BenchmarkRevocations checks and adds entries with a million revoked ids
+// in the set, as a busy deployment holds: a check and a logout must cost
+// the same as with an empty list.
+func BenchmarkRevocations(b *testing.B) {
+	for _, size := range []int{0, 1_000_000} {
+		ctx := context.Background()
+		clock := authtest.NewClock()
+		store := newMemRevocations()
+		ids := make([]string, size)
+		for i := range ids {
+			ids[i] = rand.Text()
+			store.entries[ids[i]] = authtest.Start.Add(time.Duration(i%1440) * time.Minute)
+		}
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		rv, err := loadRevocations(ctx, store, clock.Now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		perEntry := float64(ms.HeapAlloc-before) / float64(max(1, rv.len()))
+		store.entries = map[string]time.Time{}
+		name := fmt.Sprintf("%d", size)
+		b.Run(name+"/check-miss", func(b *testing.B) {
+			id := rand.Text()
+			for b.Loop() {
+				if rv.isRevoked(id) {
+					b.Fatal("revoked")
+				}
+			}
+		})
+		if size > 0 {
+			b.Run(name+"/check-hit", func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					rv.isRevoked(ids[i%size])
+					i++
+				}
+			})
+			b.Logf("%d entries: %.0f bytes each in memory", rv.len(), perEntry)
+		}
+		b.Run(name+"/revoke", func(b *testing.B) {
+			for b.Loop() {
+				if err := rv.revoke(ctx, rand.Text(), authtest.Start.Add(time.Hour)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		runtime.KeepAlive(ids)
 	}
 }

@@ -45,11 +45,24 @@ func (d *DB) Revoke(ctx context.Context, id string, until time.Time) error {
 	return wrap("revoke", err)
 }
 
-// ActiveRevocations returns the entries still in force at now.
-func (d *DB) ActiveRevocations(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	var m map[string]time.Time
+// CountRevocations returns about how many entries the table holds: the
+// planner's estimate when it has one, which costs nothing, else a count.
+func (d *DB) CountRevocations(ctx context.Context) (int, error) {
+	var n int64
 	err := d.retry(ctx, func() error {
-		m = make(map[string]time.Time)
+		return d.pool.QueryRow(ctx, `SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint
+			ELSE (SELECT count(*) FROM revoked_tokens) END
+			FROM pg_class c WHERE c.oid = 'revoked_tokens'::regclass`).Scan(&n)
+	})
+	if err != nil {
+		return 0, wrap("count revocations", err)
+	}
+	return int(n), nil
+}
+
+// Revocations calls add for each entry in force at now.
+func (d *DB) Revocations(ctx context.Context, now time.Time, add func(string, time.Time)) error {
+	err := d.retry(ctx, func() error {
 		rows, err := d.pool.Query(ctx, `SELECT jti, until FROM revoked_tokens WHERE until >= $1`, now)
 		if err != nil {
 			return err
@@ -59,20 +72,24 @@ func (d *DB) ActiveRevocations(ctx context.Context, now time.Time) (map[string]t
 			until time.Time
 		)
 		_, err = pgx.ForEachRow(rows, []any{&id, &until}, func() error {
-			m[id] = until
+			add(id, until)
 			return nil
 		})
 		return err
 	})
-	if err != nil {
-		return nil, wrap("load revocations", err)
-	}
-	return m, nil
+	return wrap("load revocations", err)
 }
 
-// PruneRevocations deletes the entries that ended before now.
-func (d *DB) PruneRevocations(ctx context.Context, now time.Time) error {
-	return wrap("prune revocations", d.exec(ctx, `DELETE FROM revoked_tokens WHERE until < $1`, now))
+// PruneRevocations deletes at most limit entries that ended before now.
+func (d *DB) PruneRevocations(ctx context.Context, now time.Time, limit int) (int, error) {
+	var n int64
+	err := d.retry(ctx, func() error {
+		tag, err := d.pool.Exec(ctx, `DELETE FROM revoked_tokens WHERE ctid IN
+			(SELECT ctid FROM revoked_tokens WHERE until < $1 LIMIT $2)`, now, limit)
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), wrap("prune revocations", err)
 }
 
 // IsRevoked reports whether id is revoked at now, asking the database.

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -29,6 +30,16 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
+}
+
+// revocations reads every entry of s in force at since.
+func revocations(t *testing.T, s Store, since time.Time) map[string]time.Time {
+	t.Helper()
+	m := map[string]time.Time{}
+	if err := s.Revocations(context.Background(), since, func(id string, until time.Time) { m[id] = until }); err != nil {
+		t.Fatalf("Revocations: %v", err)
+	}
+	return m
 }
 
 // now is a whole second in the near future of any test run, so that
@@ -163,30 +174,38 @@ var cases = []struct {
 		if err := s.Revoke(ctx, "jti-1", now.Add(-time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		active, err := s.ActiveRevocations(ctx, now.Add(-time.Second))
-		if err != nil || !active["jti-1"].Equal(now) {
-			t.Fatalf("ActiveRevocations = %v, %v; want jti-1 until %v (the later time)", active, err, now)
+		active := revocations(t, s, now.Add(-time.Second))
+		if len(active) != 1 || !active["jti-1"].Equal(now) {
+			t.Fatalf("Revocations = %v; want jti-1 until %v (the later time)", active, now)
 		}
 		if err := s.Revoke(ctx, "jti-1", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if active, _ := s.ActiveRevocations(ctx, now.Add(time.Minute)); !active["jti-1"].Equal(now.Add(time.Hour)) {
+		if active := revocations(t, s, now.Add(time.Minute)); !active["jti-1"].Equal(now.Add(time.Hour)) {
 			t.Errorf("after a later revocation: %v, want until %v", active, now.Add(time.Hour))
 		}
+		if n, err := s.CountRevocations(ctx); err != nil || n != 1 {
+			t.Errorf("CountRevocations = %d, %v; want 1", n, err)
+		}
 	}},
-	{"pruning drops only what has ended", func(t *testing.T, s Store) {
+	{"pruning drops only what has ended, a batch at a time", func(t *testing.T, s Store) {
 		ctx := context.Background()
-		for id, until := range map[string]time.Time{"old": now.Add(-time.Hour), "new": now.Add(time.Hour)} {
-			if err := s.Revoke(ctx, id, until); err != nil {
+		for i := range 5 {
+			if err := s.Revoke(ctx, fmt.Sprintf("old-%d", i), now.Add(-time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.PruneRevocations(ctx, now); err != nil {
+		if err := s.Revoke(ctx, "new", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		active, err := s.ActiveRevocations(ctx, now.Add(-2*time.Hour))
-		if _, old := active["old"]; err != nil || old || !active["new"].Equal(now.Add(time.Hour)) {
-			t.Errorf("after pruning: %v, %v; want only new", active, err)
+		for _, want := range []int{2, 2, 1, 0} {
+			if n, err := s.PruneRevocations(ctx, now, 2); err != nil || n != want {
+				t.Fatalf("PruneRevocations(limit 2) = %d, %v; want %d", n, err, want)
+			}
+		}
+		active := revocations(t, s, now.Add(-2*time.Hour))
+		if len(active) != 1 || !active["new"].Equal(now.Add(time.Hour)) {
+			t.Errorf("after pruning: %v; want only new", active)
 		}
 	}},
 	{"a session reads back until it expires, and is gone once deleted", func(t *testing.T, s Store) {

@@ -261,6 +261,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 0 && args[0] == "keys" {
 		return runKeys(args[1:], getenv, stdout)
 	}
+	if len(args) > 0 && args[0] == "seed" {
+		return runSeed(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if errors.Is(err, errHelp) {
 		return nil

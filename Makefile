@@ -79,10 +79,16 @@ run:
 # the machine. Its PostgreSQL paths run on a throwaway cluster, which
 # .ci/with-postgres starts and removes at the end, as for make test.
 # Override the run with, for example, make loadtest ROUNDS=5.
+# make loadtest SCALE=1 adds the scaled run (a database seeded with
+# SCALE_SIZE users, sessions and revocations against an empty one, about
+# 6 more minutes); SCALE=only runs it alone.
 ROUNDS ?= 3
 DURATION ?= 5s
 CONNECTIONS ?= 50
 THREADS ?= 2
+SCALE ?=
+SCALE_SIZE ?= 1000000
+LOADTARGET = $(if $(filter only,$(SCALE)),scaled,$(if $(filter 1,$(SCALE)),both,default))
 
 # Like e2e/setup.sh for Chromium: Debian's wrk, installed with apt only
 # when running as root.
@@ -100,4 +106,5 @@ loadtest-setup:
 loadtest: loadtest-setup
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && trap 'exit 130' INT TERM && \
 	$(GO) build -o "$$tmp/authlab" . && \
-	bash .ci/with-postgres "$$tmp/authlab" loadtest -rounds $(ROUNDS) -duration $(DURATION) -connections $(CONNECTIONS) -threads $(THREADS)
+	bash .ci/with-postgres "$$tmp/authlab" loadtest -rounds $(ROUNDS) -duration $(DURATION) -connections $(CONNECTIONS) -threads $(THREADS) \
+		-target $(LOADTARGET) -scale-size $(SCALE_SIZE)

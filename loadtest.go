@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -175,6 +176,9 @@ type loadConfig struct {
 	threads     int
 	logins      int
 	wrk         string
+	target      string // default, scaled or both
+	scaleSize   int
+	cleanupLoad time.Duration
 }
 
 func parseLoadFlags(args []string, usage io.Writer) (loadConfig, error) {
@@ -187,6 +191,9 @@ func parseLoadFlags(args []string, usage io.Writer) (loadConfig, error) {
 	fs.IntVar(&c.threads, "threads", 2, "wrk threads (-t)")
 	fs.IntVar(&c.logins, "logins", 200, "concurrent POST /api/auth logins")
 	fs.StringVar(&c.wrk, "wrk", "wrk", "the wrk binary")
+	fs.StringVar(&c.target, "target", "default", "default (every path, empty databases), scaled (a seeded database against an empty one) or both")
+	fs.IntVar(&c.scaleSize, "scale-size", 1_000_000, "users, sessions and revocations the scaled run seeds")
+	fs.DurationVar(&c.cleanupLoad, "cleanup-load", time.Minute, "the scaled run's session load while a cleanup deletes the expired sessions")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(usage)
@@ -220,6 +227,12 @@ func (c loadConfig) check(paths int) error {
 		return fmt.Errorf("loadtest: -connections %d: want -threads (%d) to %d", c.connections, c.threads, maxWrkConns)
 	case c.logins < 1 || c.logins > maxLoadLogins:
 		return fmt.Errorf("loadtest: -logins %d: want 1 to %d", c.logins, maxLoadLogins)
+	case c.target != "default" && c.target != "scaled" && c.target != "both":
+		return fmt.Errorf("loadtest: -target %q: want default, scaled or both", c.target)
+	case c.scaleSize < 1 || c.scaleSize > maxScaleSize:
+		return fmt.Errorf("loadtest: -scale-size %d: want 1 to %d", c.scaleSize, maxScaleSize)
+	case c.cleanupLoad < time.Second || c.cleanupLoad > maxCleanupLoad || c.cleanupLoad%time.Second != 0:
+		return fmt.Errorf("loadtest: -cleanup-load %s: want whole seconds, 1s to %s", c.cleanupLoad, maxCleanupLoad)
 	}
 	if total := time.Duration(c.rounds*paths) * c.duration; total > maxLoadTime {
 		return fmt.Errorf("loadtest: %d rounds × %d paths × %s = %s of load; at most %s, so the JWTs issued at the start are never renewed",
@@ -244,13 +257,21 @@ func runLoadtest(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	pgAdmin := os.Getenv(envTestPostgres)
-	if pgAdmin == "" && defaultTarget.needsPostgres() {
+	if pgAdmin == "" && cfg.target != "scaled" && defaultTarget.needsPostgres() {
 		return errors.New("loadtest: " + envTestPostgres + " is not set: run it through make loadtest, which starts a throwaway PostgreSQL for it")
 	}
 	if _, err := exec.LookPath(cfg.wrk); err != nil {
 		return fmt.Errorf("loadtest: %w (install it with apt-get install wrk, or make loadtest does it as root)", err)
 	}
-	return runTarget(ctx, cfg, defaultTarget, pgAdmin, stdout)
+	var errs []error
+	if cfg.target != "scaled" {
+		errs = append(errs, runTarget(ctx, cfg, defaultTarget, pgAdmin, stdout))
+	}
+	// A missed budget of the default run still lets the scaled one run.
+	if cfg.target != "default" && (len(errs) == 0 || errs[0] == nil || errors.Is(errs[0], errBudgetMissed)) {
+		errs = append(errs, runScaled(ctx, cfg, cfg.scaleSize, cfg.cleanupLoad, stdout))
+	}
+	return errors.Join(errs...)
 }
 
 func (t loadTarget) needsPostgres() bool {
@@ -1280,3 +1301,428 @@ func fmtLatency(d time.Duration) string {
 func fmtPercent(ratio float64) string { return fmt.Sprintf("%.0f%%", ratio*100) }
 
 func fmtMiB(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/mib) }
+
+// The scaled run (issue 13's budgets): authlab on a database seeded with
+// a million users, sessions and revocations, next to one on an empty
+// database, in the same run.
+const (
+	scaleSample        = 300                    // JWTs and sessions in the seed's tokens file
+	scaleLogouts       = 20                     // timed one at a time
+	scaleLogoutsPerSec = 10                     // beside the Bearer load
+	scaleExpireIn      = 10 * time.Second       // the reseeded sessions' life: over before the load starts
+	scaleCleanupEvery  = 5 * time.Second        // -cleanup-interval of the cleanup run
+	scaleJWTTTL        = time.Hour              // every JWT stays valid through the run, and none is renewed
+	seedTimeout        = 10 * time.Minute       // one authlab seed
+	walSampleEvery     = 100 * time.Millisecond // the WAL's size during the cleanup load
+	maxScaleSize       = 10_000_000
+	maxCleanupLoad     = 5 * time.Minute
+)
+
+// scaleLimits are the scaled run's budgets (issue 13).
+var scaleLimits = struct {
+	startup        time.Duration
+	rss            int64
+	logout         time.Duration
+	ofEmptyRPS     float64 // seeded req/s at least this share of the empty database's
+	ofEmptyP99     float64 // seeded p99 at most this multiple of the empty database's
+	withLogouts    float64 // Bearer req/s with logouts beside, at least this share of without
+	cleanupP99     time.Duration
+	wal            int64
+	cleanupSamples int // WAL samples wanted, at least
+}{
+	startup: 2 * time.Second, rss: 150 * mib, logout: 2 * time.Millisecond,
+	ofEmptyRPS: 0.90, ofEmptyP99: 1.25, withLogouts: 0.90,
+	cleanupP99: 100 * time.Millisecond, wal: 64 * mib, cleanupSamples: 10,
+}
+
+// scaledPaths are the paths driven on both children: the floor, then each
+// credential on the empty database and on the seeded one.
+var scaledPaths = []loadPath{
+	{name: "floor: bare net/http `GET /`", path: "/"},
+	{name: "`GET /api/auth`, Bearer JWT, empty", instance: "empty", path: "/api/auth", creds: bearer,
+		want: &authAnswer{authenticated: true, jwt: true}},
+	{name: "`GET /api/auth`, session cookie, empty", instance: "empty", path: "/api/auth", creds: sessionCookie,
+		want: &authAnswer{authenticated: true, session: true}},
+	{name: "`GET /api/auth`, Bearer JWT, seeded", instance: "seeded", path: "/api/auth", creds: bearer,
+		want: &authAnswer{authenticated: true, jwt: true}},
+	{name: "`GET /api/auth`, session cookie, seeded", instance: "seeded", path: "/api/auth", creds: sessionCookie,
+		want: &authAnswer{authenticated: true, session: true}},
+}
+
+// runSeedChild runs authlab seed into data and returns what it printed.
+func runSeedChild(ctx context.Context, exe, data string, args ...string) (string, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, seedTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, append([]string{"seed", "-data", data}, args...)...)
+	cmd.Env = append(childEnv(os.Environ()), "AUTHLAB_JWT_SECRET="+loadSecret)
+	t0 := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(t0)
+	if err != nil {
+		return "", took, fmt.Errorf("loadtest: authlab seed: %w\n%s", err, out)
+	}
+	return string(out), took, nil
+}
+
+// readSeedTokens reads the seed's tokens file into its kinds.
+func readSeedTokens(path string) (map[string][]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
+	kinds := map[string][]string{}
+	for line := range strings.Lines(string(b)) {
+		if kind, tok, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			kinds[kind] = append(kinds[kind], tok)
+		}
+	}
+	return kinds, nil
+}
+
+// timedLogout sends DELETE /api/auth with a Bearer JWT and returns the
+// round trip: over loopback, an upper bound on the server's time.
+func timedLogout(ctx context.Context, base, jwt string) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/api/auth", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	t0 := time.Now()
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("DELETE /api/auth: %w", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	took := time.Since(t0)
+	if resp.StatusCode != http.StatusNoContent {
+		return took, &unexpectedAnswer{fmt.Sprintf("DELETE /api/auth: status %d, want %d", resp.StatusCode, http.StatusNoContent)}
+	}
+	return took, nil
+}
+
+// scaledResult is what the scaled run measured.
+type scaledResult struct {
+	size                       int
+	seedOut                    string
+	seedTook, reseedTook       time.Duration
+	startup, restart           time.Duration
+	rssStart, rssLoad          int64
+	results                    []pathResult
+	logouts                    []time.Duration // sorted
+	plainRPS, withLogoutsRPS   float64         // medians over the rounds
+	logoutErrors               int
+	cleanup                    wrkResult
+	cleanupAfter               error // the plain request after the cleanup load
+	walMax                     int64
+	walSamples                 int
+	expiredBefore, expiredLeft int
+}
+
+// runScaled seeds a data folder, serves it beside an empty one, and
+// holds it to issue 13's budgets.
+func runScaled(ctx context.Context, cfg loadConfig, size int, cleanupLoad time.Duration, stdout io.Writer) (err error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("loadtest: find authlab's binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "authlab-scaled-*")
+	if err != nil {
+		return fmt.Errorf("loadtest: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	children := map[string]*loadChild{}
+	defer func() {
+		for _, c := range children {
+			c.stop()
+		}
+	}()
+	defer func() {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, errBudgetMissed) {
+			for _, c := range children {
+				c.showLog(stdout)
+			}
+		}
+	}()
+
+	r := scaledResult{size: size}
+	n := strconv.Itoa(size)
+	seeded := filepath.Join(dir, "data-seeded")
+	tokens := filepath.Join(dir, "tokens")
+	fmt.Fprintf(stdout, "\nauthlab loadtest (scaled): seeding %d users, sessions and revocations...\n", size)
+	if r.seedOut, r.seedTook, err = runSeedChild(ctx, exe, seeded, "-users", n, "-sessions", n, "-revocations", n,
+		"-tokens-out", tokens, "-sample", strconv.Itoa(scaleSample), "-jwt-ttl", scaleJWTTTL.String()); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, r.seedOut)
+	kinds, err := readSeedTokens(tokens)
+	if err != nil {
+		return err
+	}
+	jwts := kinds["jwt"]
+	if len(kinds["session"]) == 0 || len(jwts) < scaleLogouts+cfg.rounds*int(cfg.duration/time.Second)*scaleLogoutsPerSec+1 {
+		return fmt.Errorf("loadtest: the seed's tokens file holds %d sessions and %d JWTs, too few", len(kinds["session"]), len(jwts))
+	}
+	ttl := []string{"-jwt-ttl", scaleJWTTTL.String()}
+	if children["empty"], err = startChild(ctx, exe, dir, loadInstance{name: "empty", args: ttl}); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if children["seeded"], err = startChild(ctx, exe, dir, loadInstance{name: "seeded", args: ttl}); err != nil {
+		return err
+	}
+	r.startup = time.Since(t0)
+	if r.rssStart, err = procStatusBytes(children["seeded"].cmd.Process.Pid, "VmRSS"); err != nil {
+		return fmt.Errorf("loadtest: %w", err)
+	}
+	floorURL, stopFloor, err := startFloor()
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+
+	creds := map[string]loadCreds{"seeded": {jwt: jwts[0], sessionCookie: kinds["session"][0]}}
+	if creds["empty"], err = logIn(ctx, children["empty"].url, bearer|sessionCookie); err != nil {
+		return fmt.Errorf("loadtest: empty: %w", err)
+	}
+	jwts = jwts[1:]
+	baseURL := func(p loadPath) string {
+		if p.instance == "" {
+			return floorURL
+		}
+		return children[p.instance].url
+	}
+	for _, p := range scaledPaths {
+		if err := checkPath(ctx, baseURL(p)+p.path, creds[p.instance].headers(p.creds), p.want); err != nil {
+			return fmt.Errorf("loadtest: before the load, %s: %w", p.name, err)
+		}
+	}
+	samples := make([][]loadSample, len(scaledPaths))
+	for round := 1; round <= cfg.rounds; round++ {
+		for i, p := range scaledPaths {
+			headers := creds[p.instance].headers(p.creds)
+			res, err := runWrk(ctx, cfg, baseURL(p)+p.path, headers)
+			if err != nil {
+				return fmt.Errorf("loadtest: round %d, %s: %w", round, p.name, err)
+			}
+			s := loadSample{wrk: res}
+			if err := checkPath(ctx, baseURL(p)+p.path, headers, p.want); err != nil {
+				s.unexpected = 1
+			}
+			samples[i] = append(samples[i], s)
+			fmt.Fprintf(stdout, "round %d/%d  %-50s %9.0f req/s  p99 %s\n", round, cfg.rounds, p.name, res.rps, fmtLatency(res.p99))
+		}
+	}
+	r.results = summarize(scaledPaths, samples, 0)
+	seededURL := children["seeded"].url
+	if r.rssLoad, err = procStatusBytes(children["seeded"].cmd.Process.Pid, "VmRSS"); err != nil {
+		return fmt.Errorf("loadtest: %w", err)
+	}
+
+	// One logout at a time, then ten a second beside the Bearer load.
+	for range scaleLogouts {
+		took, err := timedLogout(ctx, seededURL, jwts[0])
+		jwts = jwts[1:]
+		if err != nil {
+			return fmt.Errorf("loadtest: %w", err)
+		}
+		r.logouts = append(r.logouts, took)
+	}
+	slices.Sort(r.logouts)
+	bearerHeaders := creds["seeded"].headers(bearer)
+	var plain, with []float64
+	for round := 1; round <= cfg.rounds; round++ {
+		res, err := runWrk(ctx, cfg, seededURL+"/api/auth", bearerHeaders)
+		if err != nil {
+			return fmt.Errorf("loadtest: Bearer without logouts: %w", err)
+		}
+		plain = append(plain, res.rps)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		mine := jwts[:int(cfg.duration/time.Second)*scaleLogoutsPerSec]
+		jwts = jwts[len(mine):]
+		var logoutErrors int
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second / scaleLogoutsPerSec)
+			defer tick.Stop()
+			for _, jwt := range mine {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				if _, err := timedLogout(ctx, seededURL, jwt); err != nil {
+					logoutErrors++
+				}
+			}
+		})
+		res, err = runWrk(ctx, cfg, seededURL+"/api/auth", bearerHeaders)
+		close(stop)
+		wg.Wait()
+		if err != nil {
+			return fmt.Errorf("loadtest: Bearer with logouts: %w", err)
+		}
+		r.logoutErrors += logoutErrors
+		with = append(with, res.rps)
+		fmt.Fprintf(stdout, "round %d/%d  Bearer, seeded: %9.0f req/s alone, %9.0f with %d logouts/s\n",
+			round, cfg.rounds, plain[len(plain)-1], res.rps, scaleLogoutsPerSec)
+	}
+	r.plainRPS, r.withLogoutsRPS = medianFloat(plain), medianFloat(with)
+
+	// A million sessions that expire before the load, deleted by a
+	// cleanup every few seconds while a session cookie keeps asking.
+	children["seeded"].stop()
+	fmt.Fprintf(stdout, "reseeding %d sessions that expire in %s...\n", size, scaleExpireIn)
+	out, took, err := runSeedChild(ctx, exe, seeded, "-users", "1", "-sessions", n, "-sessions-expire-in", scaleExpireIn.String())
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, out)
+	r.reseedTook = took
+	time.Sleep(scaleExpireIn - took + time.Second) // until they have expired; at once if they have
+	db := filepath.Join(seeded, "authlab.db")
+	if r.expiredBefore, err = countExpired(db); err != nil {
+		return err
+	}
+	t0 = time.Now()
+	children["seeded"], err = startChild(ctx, exe, dir, loadInstance{name: "seeded",
+		args: append(slices.Clone(ttl), "-cleanup-interval", scaleCleanupEvery.String())})
+	if err != nil {
+		return err
+	}
+	r.restart = time.Since(t0)
+	sampling, stopSampling := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampling)
+		tick := time.NewTicker(walSampleEvery)
+		defer tick.Stop()
+		for {
+			if fi, err := os.Stat(db + "-wal"); err == nil {
+				r.walMax = max(r.walMax, fi.Size())
+			}
+			r.walSamples++
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	load := cfg
+	load.duration = cleanupLoad
+	fmt.Fprintf(stdout, "session cookie for %s while the cleanup runs every %s...\n", wrkSeconds(cleanupLoad), scaleCleanupEvery)
+	r.cleanup, err = runWrk(ctx, load, children["seeded"].url+"/api/auth", creds["seeded"].headers(sessionCookie))
+	close(stopSampling)
+	<-sampling
+	if err != nil {
+		return fmt.Errorf("loadtest: cleanup load: %w", err)
+	}
+	r.cleanupAfter = checkPath(ctx, children["seeded"].url+"/api/auth", creds["seeded"].headers(sessionCookie),
+		&authAnswer{authenticated: true, session: true})
+	children["seeded"].stop()
+	if r.expiredLeft, err = countExpired(db); err != nil {
+		return err
+	}
+
+	v := r.verdicts()
+	r.write(stdout, cfg, v)
+	if missed := countMissed(v); missed > 0 {
+		return fmt.Errorf("loadtest: scaled: %d of %d %w", missed, len(v), errBudgetMissed)
+	}
+	return nil
+}
+
+// countExpired counts the expired session rows of the SQLite database at
+// path, read-only, with no authlab holding it.
+func countExpired(path string) (int, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return 0, fmt.Errorf("loadtest: %w", err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sessions WHERE expiry <= julianday('now')`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("loadtest: count expired sessions: %w", err)
+	}
+	return n, nil
+}
+
+func (r scaledResult) verdicts() []verdict {
+	lim := scaleLimits
+	v := []verdict{
+		{fmt.Sprintf("start to the first /healthz 200 ≤ %s", fmtLatency(lim.startup)), fmtLatency(r.startup), r.startup <= lim.startup},
+		{"RSS after start ≤ " + fmtMiB(lim.rss), fmtMiB(r.rssStart), r.rssStart <= lim.rss},
+		{"RSS after the GET load ≤ " + fmtMiB(lim.rss), fmtMiB(r.rssLoad), r.rssLoad <= lim.rss},
+	}
+	byName := map[string]pathResult{}
+	for _, p := range r.results {
+		byName[p.path.name] = p
+	}
+	for _, cred := range []string{"Bearer JWT", "session cookie"} {
+		e, s := byName["`GET /api/auth`, "+cred+", empty"], byName["`GET /api/auth`, "+cred+", seeded"]
+		ratio := 0.0
+		if e.rps > 0 {
+			ratio = s.rps / e.rps
+		}
+		v = append(v,
+			verdict{fmt.Sprintf("%s, seeded: req/s ≥ %.0f%% of the empty database's", cred, lim.ofEmptyRPS*100), fmtPercent(ratio), ratio >= lim.ofEmptyRPS},
+			verdict{fmt.Sprintf("%s, seeded: p99 ≤ %.0f%% of the empty database's", cred, lim.ofEmptyP99*100),
+				fmt.Sprintf("%s against %s", fmtLatency(s.p99), fmtLatency(e.p99)), float64(s.p99) <= lim.ofEmptyP99*float64(e.p99)},
+			verdict{cred + ", both databases: no errors, no unexpected status",
+				fmt.Sprintf("%d errors, %d unexpected", e.errors+s.errors, e.unexpected+s.unexpected),
+				e.errors+s.errors+e.unexpected+s.unexpected == 0})
+	}
+	median := time.Duration(0)
+	if len(r.logouts) > 0 {
+		median = r.logouts[len(r.logouts)/2]
+	}
+	ratio := 0.0
+	if r.plainRPS > 0 {
+		ratio = r.withLogoutsRPS / r.plainRPS
+	}
+	return append(v,
+		verdict{fmt.Sprintf("one logout (median of %d round trips) ≤ %s", len(r.logouts), fmtLatency(lim.logout)), fmtLatency(median), median <= lim.logout},
+		verdict{fmt.Sprintf("Bearer req/s with %d logouts/s ≥ %.0f%% of without", scaleLogoutsPerSec, lim.withLogouts*100),
+			fmt.Sprintf("%s, %d logouts failed", fmtPercent(ratio), r.logoutErrors), ratio >= lim.withLogouts && r.logoutErrors == 0},
+		verdict{"cleanup load: no 5xx or other non-2xx, no socket errors, still signed in after",
+			fmt.Sprintf("%d non-2xx, %d errors, after: %v", r.cleanup.non2xx3xx, r.cleanup.socketErrors, cmp.Or[any](r.cleanupAfter, "ok")),
+			r.cleanup.non2xx3xx == 0 && r.cleanup.socketErrors == 0 && r.cleanupAfter == nil},
+		verdict{"cleanup load: p99 ≤ " + fmtLatency(lim.cleanupP99), fmtLatency(r.cleanup.p99), r.cleanup.p99 <= lim.cleanupP99},
+		verdict{"cleanup load: WAL ≤ " + fmtMiB(lim.wal) + " throughout", fmt.Sprintf("%s at most, %d samples", fmtMiB(r.walMax), r.walSamples),
+			r.walMax <= lim.wal && r.walSamples >= lim.cleanupSamples},
+	)
+}
+
+// write prints the scaled run's report as markdown.
+func (r scaledResult) write(w io.Writer, cfg loadConfig, v []verdict) {
+	fmt.Fprintf(w, "\n## authlab load test (scaled: %d users, %d sessions, %d revocations)\n\n", r.size, r.size, r.size)
+	fmt.Fprintf(w, "Seeded in %s; %d more sessions, expiring in %s, in %s. wrk -t%d -c%d -d%s --latency, %d interleaved rounds, %d CPUs, %s.\n\n",
+		r.seedTook.Round(time.Millisecond), r.size, scaleExpireIn, r.reseedTook.Round(time.Millisecond),
+		cfg.threads, cfg.connections, wrkSeconds(cfg.duration), cfg.rounds, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintln(w, "| path | req/s | p50 | p99 | % of floor | errors | non-2xx |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, p := range r.results {
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %d | %d |\n",
+			p.path.name, p.rps, fmtLatency(p.p50), fmtLatency(p.p99), fmtPercent(p.ofFloor), p.errors, p.unexpected)
+	}
+	fmt.Fprintf(w, "\nSeeded authlab: first /healthz 200 %s after start (%s on the restart for the cleanup run); RSS %s after start, %s after the GET load.\n",
+		fmtLatency(r.startup), fmtLatency(r.restart), fmtMiB(r.rssStart), fmtMiB(r.rssLoad))
+	if len(r.logouts) > 0 {
+		fmt.Fprintf(w, "One logout (`DELETE /api/auth`, Bearer), round trip over loopback: median %s, max %s of %d.\n",
+			fmtLatency(r.logouts[len(r.logouts)/2]), fmtLatency(r.logouts[len(r.logouts)-1]), len(r.logouts))
+	}
+	fmt.Fprintf(w, "Bearer `GET /api/auth`, seeded: %.0f req/s alone, %.0f with %d logouts/s beside (medians).\n",
+		r.plainRPS, r.withLogoutsRPS, scaleLogoutsPerSec)
+	fmt.Fprintf(w, "Cleanup run (-cleanup-interval %s): %.0f req/s, p50 %s, p99 %s, %d non-2xx, %d socket errors; WAL at most %s; expired session rows %d before, %d after.\n",
+		scaleCleanupEvery, r.cleanup.rps, fmtLatency(r.cleanup.p50), fmtLatency(r.cleanup.p99), r.cleanup.non2xx3xx,
+		r.cleanup.socketErrors, fmtMiB(r.walMax), r.expiredBefore, r.expiredLeft)
+	fmt.Fprintln(w, "\nBudgets:")
+	for _, x := range v {
+		status := "PASS"
+		if !x.pass {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "- %s %s (%s)\n", status, x.budget, x.got)
+	}
+	fmt.Fprintf(w, "\n%d of %d budgets missed.\n", countMissed(v), len(v))
+}

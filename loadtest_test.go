@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -314,7 +316,8 @@ func TestLoadCredsHeaders(t *testing.T) {
 }
 
 func TestLoadConfigCheck(t *testing.T) {
-	ok := loadConfig{rounds: 3, duration: 5 * time.Second, connections: 50, threads: 2, logins: 200}
+	ok := loadConfig{rounds: 3, duration: 5 * time.Second, connections: 50, threads: 2, logins: 200,
+		target: "default", scaleSize: 1_000_000, cleanupLoad: time.Minute}
 	for _, tc := range []struct {
 		name    string
 		edit    func(*loadConfig)
@@ -327,6 +330,10 @@ func TestLoadConfigCheck(t *testing.T) {
 		{"fewer connections than threads", func(c *loadConfig) { c.connections = 1 }, "-connections 1"},
 		{"no logins", func(c *loadConfig) { c.logins = 0 }, "-logins 0"},
 		{"past JWT renewal", func(c *loadConfig) { c.rounds, c.duration = 10, 10*time.Second }, "at most 6m0s"},
+		{"scaled", func(c *loadConfig) { c.target = "scaled" }, ""},
+		{"unknown target", func(c *loadConfig) { c.target = "big" }, `-target "big"`},
+		{"no scale", func(c *loadConfig) { c.scaleSize = 0 }, "-scale-size 0"},
+		{"endless cleanup load", func(c *loadConfig) { c.cleanupLoad = time.Hour }, "-cleanup-load 1h0m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok
@@ -537,5 +544,74 @@ func TestLoadtestDatabaseDrop(t *testing.T) {
 	var left int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", db.name).Scan(&left); err != nil || left != 0 {
 		t.Errorf("after drop, %d databases named %s (%v), want 0", left, db.name, err)
+	}
+}
+
+func TestReadSeedTokens(t *testing.T) {
+	path := t.TempDir() + "/tokens"
+	if err := os.WriteFile(path, []byte("session s1\njwt j1\nsession s2\nrevoked r1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSeedTokens(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"session": {"s1", "s2"}, "jwt": {"j1"}, "revoked": {"r1"}}
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("readSeedTokens = %v, want %v", got, want)
+	}
+}
+
+// TestScaledVerdicts: a run within every budget passes them all, and each
+// kind of miss fails its own.
+func TestScaledVerdicts(t *testing.T) {
+	path := func(name string, rps float64, p99 time.Duration) pathResult {
+		return pathResult{path: loadPath{name: name}, rps: rps, p99: p99}
+	}
+	good := scaledResult{
+		startup: time.Second, rssStart: 100 * mib, rssLoad: 100 * mib,
+		results: []pathResult{
+			path("`GET /api/auth`, Bearer JWT, empty", 1000, 10*time.Millisecond),
+			path("`GET /api/auth`, session cookie, empty", 1000, 10*time.Millisecond),
+			path("`GET /api/auth`, Bearer JWT, seeded", 950, 12*time.Millisecond),
+			path("`GET /api/auth`, session cookie, seeded", 950, 12*time.Millisecond),
+		},
+		logouts:  []time.Duration{time.Millisecond, time.Millisecond, 3 * time.Millisecond},
+		plainRPS: 1000, withLogoutsRPS: 950,
+		cleanup: wrkResult{p99: 50 * time.Millisecond}, walMax: 10 * mib, walSamples: 600,
+	}
+	if v := good.verdicts(); countMissed(v) != 0 {
+		t.Errorf("a run within every budget misses %d: %+v", countMissed(v), v)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*scaledResult)
+		want string
+	}{
+		{"slow start", func(r *scaledResult) { r.startup = 3 * time.Second }, "/healthz"},
+		{"fat", func(r *scaledResult) { r.rssLoad = 200 * mib }, "RSS after the GET load"},
+		{"slow seeded Bearer", func(r *scaledResult) { r.results[2].rps = 800 }, "Bearer JWT, seeded: req/s"},
+		{"slow seeded session p99", func(r *scaledResult) { r.results[3].p99 = 13 * time.Millisecond }, "session cookie, seeded: p99"},
+		{"slow logout", func(r *scaledResult) { r.logouts = []time.Duration{3 * time.Millisecond} }, "one logout"},
+		{"logouts slow the Bearer path", func(r *scaledResult) { r.withLogoutsRPS = 800 }, "logouts/s"},
+		{"a 503 in the cleanup", func(r *scaledResult) { r.cleanup.non2xx3xx = 1 }, "no 5xx"},
+		{"cleanup p99", func(r *scaledResult) { r.cleanup.p99 = time.Second }, "cleanup load: p99"},
+		{"big WAL", func(r *scaledResult) { r.walMax = 100 * mib }, "WAL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := good
+			r.results = slices.Clone(good.results)
+			tc.edit(&r)
+			v := r.verdicts()
+			var failed []string
+			for _, x := range v {
+				if !x.pass {
+					failed = append(failed, x.budget)
+				}
+			}
+			if len(failed) != 1 || !strings.Contains(failed[0], tc.want) {
+				t.Errorf("failed %q, want only the budget with %q", failed, tc.want)
+			}
+		})
 	}
 }

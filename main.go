@@ -452,7 +452,7 @@ func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) 
 		a    = &app{}
 	)
 	if cfg.databaseURL != nil {
-		pg, err := openPostgres(ctx, cfg.databaseURL, log)
+		pg, err := openPostgresWith(ctx, cfg.databaseURL, postgres.Options{CleanupEvery: cfg.cleanupInterval}, log)
 		if err != nil {
 			return nil, err
 		}
@@ -466,7 +466,7 @@ func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) 
 			log.Warn("the data folder was open to other users; authlab makes it 0700 and its files 0600",
 				"folder", cfg.data, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 		}
-		sq, err := sqlite.Open(ctx, cfg.data)
+		sq, err := sqlite.OpenWith(ctx, cfg.data, sqlite.Options{CleanupEvery: cfg.cleanupInterval})
 		if err != nil {
 			return nil, err
 		}
@@ -495,11 +495,16 @@ var (
 	postgresRetryEvery = time.Second
 )
 
-// openPostgres opens the database at u, retrying while it cannot be
-// reached, with a log line a try. No line carries u's password.
+// openPostgres is openPostgresWith with the default Options.
 func openPostgres(ctx context.Context, u *url.URL, log *slog.Logger) (*postgres.DB, error) {
+	return openPostgresWith(ctx, u, postgres.Options{}, log)
+}
+
+// openPostgresWith opens the database at u, retrying while it cannot be
+// reached, with a log line a try. No line carries u's password.
+func openPostgresWith(ctx context.Context, u *url.URL, opts postgres.Options, log *slog.Logger) (*postgres.DB, error) {
 	for try := 1; ; try++ {
-		db, err := postgres.Open(ctx, u.String())
+		db, err := postgres.OpenWith(ctx, u.String(), opts)
 		if err == nil {
 			return db, nil
 		}

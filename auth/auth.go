@@ -252,27 +252,47 @@ func (a *Auth) ChangePassword(r *http.Request, u User, current, next string) err
 // Cleanup deletes what no check needs any more: ended revocations, from
 // memory and from the store, ended and expired logins, and throttling
 // entries that no longer count. Run it now and then; the session store's
-// own cleanup handles sessions. The store deletes in batches of
-// cleanupBatch, each a short transaction, so a cleanup with a million
-// rows to delete never holds the database for long.
+// own cleanup handles sessions. Each store deletes in batches of
+// cleanupBatch, each a short transaction, with a pause between them, so
+// a cleanup with a million rows to delete never holds the database for
+// long: a request that needs to write waits for one batch at most.
 func (a *Auth) Cleanup(ctx context.Context) error {
 	a.Tokens.revoked.prune()
-	for {
-		n, err := a.Tokens.revoked.store.PruneRevocations(ctx, a.now().Add(-maxLeeway), cleanupBatch)
-		if err != nil {
-			return fmt.Errorf("auth: prune revocations: %w", err)
-		}
-		if n < cleanupBatch {
-			break
-		}
+	now := a.now()
+	if err := inBatches(ctx, func(limit int) (int, error) {
+		return a.Tokens.revoked.store.PruneRevocations(ctx, now.Add(-maxLeeway), limit)
+	}); err != nil {
+		return fmt.Errorf("auth: prune revocations: %w", err)
 	}
-	if err := a.logins.store.PruneLogins(ctx, a.now().Add(-a.Sessions.lifetime)); err != nil {
+	if err := inBatches(ctx, func(limit int) (int, error) {
+		return a.logins.store.PruneLogins(ctx, now.Add(-a.Sessions.lifetime), limit)
+	}); err != nil {
 		return fmt.Errorf("auth: prune logins: %w", err)
 	}
-	if err := a.throttle.prune(ctx); err != nil {
+	before := a.throttle.pruneBefore()
+	if err := inBatches(ctx, func(limit int) (int, error) {
+		return a.throttle.store.PruneThrottle(ctx, before, limit)
+	}); err != nil {
 		return fmt.Errorf("auth: prune throttling: %w", err)
 	}
 	return nil
+}
+
+// inBatches calls prune with cleanupBatch until it deletes fewer rows
+// than that, pausing between calls so that writers waiting for the
+// database get it, or until ctx ends.
+func inBatches(ctx context.Context, prune func(limit int) (int, error)) error {
+	for {
+		n, err := prune(cleanupBatch)
+		if err != nil || n < cleanupBatch {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(batchPause):
+		}
+	}
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -283,8 +303,12 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// cleanupBatch is how many rows one delete of a cleanup removes.
-const cleanupBatch = 1000
+// cleanupBatch is how many rows one delete of a cleanup removes, and
+// batchPause the rest between two deletes.
+const (
+	cleanupBatch = 1000
+	batchPause   = time.Millisecond
+)
 
 // FollowRevocations keeps this instance's revocation list in step with the
 // others' until ctx ends, when the revocation store is a RevocationFeed

@@ -87,9 +87,10 @@ type LoginStore interface {
 	// that has ended keeps its first end; a key the store does not hold is
 	// no error.
 	EndLogin(ctx context.Context, key string, at time.Time, why EndReason) error
-	// PruneLogins deletes logins that expired or ended before the moment
-	// given.
-	PruneLogins(ctx context.Context, before time.Time) error
+	// PruneLogins deletes at most limit logins that expired or ended
+	// before the moment given, and returns how many it deleted: fewer
+	// than limit means none is left. Each call is one short transaction.
+	PruneLogins(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // sessionKey is what a session token is stored under: its SHA-256. A copy

@@ -59,15 +59,20 @@ func (m *memLogins) EndLogin(_ context.Context, key string, at time.Time, why En
 	return nil
 }
 
-func (m *memLogins) PruneLogins(_ context.Context, before time.Time) error {
+func (m *memLogins) PruneLogins(_ context.Context, before time.Time, limit int) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	n := 0
 	for k, l := range m.byKey {
+		if n == limit {
+			break
+		}
 		if l.Expires.Before(before) || !l.Ended.IsZero() && l.Ended.Before(before) {
 			delete(m.byKey, k)
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // memThrottle is an in-memory ThrottleStore.
@@ -154,15 +159,29 @@ func (m *memThrottle) AddSignup(_ context.Context, address string, at time.Time)
 	return nil
 }
 
-func (m *memThrottle) PruneThrottle(_ context.Context, before time.Time) error {
+func (m *memThrottle) PruneThrottle(_ context.Context, before time.Time, limit int) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.failed = slices.DeleteFunc(m.failed, func(f failedLogin) bool { return f.at.Before(before) })
-	m.signups = slices.DeleteFunc(m.signups, func(s signup) bool { return s.at.Before(before) })
+	n := 0
+	m.failed = slices.DeleteFunc(m.failed, func(f failedLogin) bool {
+		if n < limit && f.at.Before(before) {
+			n++
+			return true
+		}
+		return false
+	})
+	m.signups = slices.DeleteFunc(m.signups, func(s signup) bool {
+		if n < limit && s.at.Before(before) {
+			n++
+			return true
+		}
+		return false
+	})
 	for k, f := range m.accounts {
-		if f.AccountLast.Before(before) {
+		if n < limit && f.AccountLast.Before(before) {
 			delete(m.accounts, k)
+			n++
 		}
 	}
-	return nil
+	return n, nil
 }

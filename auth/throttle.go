@@ -58,9 +58,11 @@ type ThrottleStore interface {
 	// given, and when the earliest of them was.
 	Signups(ctx context.Context, address string, since time.Time) (n int, first time.Time, err error)
 	AddSignup(ctx context.Context, address string, at time.Time) error
-	// PruneThrottle deletes entries older than before: they no longer
-	// count towards any limit.
-	PruneThrottle(ctx context.Context, before time.Time) error
+	// PruneThrottle deletes at most limit entries older than before (they
+	// no longer count towards any limit) and returns how many it deleted:
+	// fewer than limit means none is left. No one statement deletes more
+	// than limit rows.
+	PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Failures is what a ThrottleStore knows of one login attempt's account
@@ -215,7 +217,6 @@ func (t *throttle) signup(ctx context.Context, address string, create func() (Us
 	return create()
 }
 
-// prune deletes what no limit counts any more.
-func (t *throttle) prune(ctx context.Context) error {
-	return t.store.PruneThrottle(ctx, t.now().Add(-Pause))
-}
+// pruneBefore is the moment before which no entry counts towards a
+// limit any more.
+func (t *throttle) pruneBefore() time.Time { return t.now().Add(-Pause) }

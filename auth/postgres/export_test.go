@@ -17,7 +17,14 @@ func SetFollowPingEvery(t *testing.T, every time.Duration) {
 // DeleteExpiredSessions runs one pass of the session cleanup, which
 // otherwise waits five minutes.
 func DeleteExpiredSessions(d *DB, now time.Time) error {
-	return d.SessionStore().(*sessionStore).deleteExpired(context.Background(), now)
+	_, err := d.SessionStore().(*sessionStore).deleteExpired(context.Background(), now, cleanupBatch)
+	return err
+}
+
+// DeleteExpiredSessionsBy runs one pass of the session cleanup deleting
+// limit rows a statement, and returns how many it deleted.
+func DeleteExpiredSessionsBy(d *DB, now time.Time, limit int) (int, error) {
+	return d.SessionStore().(*sessionStore).deleteExpired(context.Background(), now, limit)
 }
 
 // CreateUserAgain runs CreateUser's second attempt alone, as after a first

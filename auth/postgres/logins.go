@@ -88,10 +88,12 @@ func (d *DB) EndLogin(ctx context.Context, key string, at time.Time, why auth.En
 	return wrap("end login", err)
 }
 
-// PruneLogins deletes logins that expired or ended before the moment
-// given.
-func (d *DB) PruneLogins(ctx context.Context, before time.Time) error {
-	return wrap("prune logins", d.exec(ctx, `DELETE FROM logins WHERE expires < $1 OR ended < $1`, ms(before)))
+// PruneLogins deletes at most limit logins that expired or ended before
+// the moment given.
+func (d *DB) PruneLogins(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := d.deleteRows(ctx, `DELETE FROM logins WHERE ctid IN
+		(SELECT ctid FROM logins WHERE expires < $1 OR ended < $1 LIMIT $2)`, ms(before), limit)
+	return n, wrap("prune logins", err)
 }
 
 // LoginFailures returns what is known of failed logins on account and
@@ -182,11 +184,23 @@ func (d *DB) addSignup(ctx context.Context, attempt, address string, at time.Tim
 	return wrap("record signup", err)
 }
 
-// PruneThrottle deletes entries older than before.
-func (d *DB) PruneThrottle(ctx context.Context, before time.Time) error {
-	err := d.exec(ctx, `
-		WITH failed AS (DELETE FROM failed_logins WHERE at < $1),
-			signed AS (DELETE FROM signups WHERE at < $1)
-		DELETE FROM login_failures WHERE last < $1`, ms(before))
-	return wrap("prune throttling", err)
+// PruneThrottle deletes at most limit entries older than before: from
+// each table in turn, one short transaction a table.
+func (d *DB) PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error) {
+	deleted := 0
+	for _, query := range []string{
+		`DELETE FROM failed_logins WHERE ctid IN (SELECT ctid FROM failed_logins WHERE at < $1 LIMIT $2)`,
+		`DELETE FROM signups WHERE ctid IN (SELECT ctid FROM signups WHERE at < $1 LIMIT $2)`,
+		`DELETE FROM login_failures WHERE ctid IN (SELECT ctid FROM login_failures WHERE last < $1 LIMIT $2)`,
+	} {
+		if deleted == limit {
+			break
+		}
+		n, err := d.deleteRows(ctx, query, ms(before), limit-deleted)
+		deleted += n
+		if err != nil {
+			return deleted, wrap("prune throttling", err)
+		}
+	}
+	return deleted, nil
 }

@@ -42,8 +42,24 @@ const ConnectTimeout = 2 * time.Second
 // at random and read again when next needed.
 const cacheSize = 100_000
 
-// sessionCleanupEvery is how often expired session rows are deleted.
-const sessionCleanupEvery = 5 * time.Minute
+// DefaultCleanupEvery is how often expired session rows are deleted,
+// unless Options.CleanupEvery says otherwise.
+const DefaultCleanupEvery = 5 * time.Minute
+
+// Options tune OpenWith. Every zero field takes the default named beside
+// it.
+type Options struct {
+	// CleanupEvery is how often the session store deletes expired
+	// sessions, in batches; default DefaultCleanupEvery.
+	CleanupEvery time.Duration
+}
+
+// cleanupBatch is how many expired sessions one delete removes, and
+// batchPause the rest between two deletes.
+var (
+	cleanupBatch = 1000
+	batchPause   = time.Millisecond
+)
 
 // DB is the open database. Its methods implement auth.UserStore,
 // auth.RevocationFeed, auth.LoginStore and auth.ThrottleStore, and
@@ -53,6 +69,7 @@ type DB struct {
 	listen *pgx.ConnConfig // for Follow, which holds a connection of its own
 
 	users *cache.Map[int64, auth.User]
+	opts  Options
 
 	// closing ends the goroutines Close must wait for: session cleanup
 	// and Follow.
@@ -71,10 +88,21 @@ var (
 	_ auth.ThrottleStore  = (*DB)(nil)
 )
 
-// Open connects to url, applies the migrations under an advisory lock, and
-// returns the store. An error wrapping auth.ErrStoreUnavailable means the
-// database could not be reached, and trying again later may succeed.
+// Open is OpenWith with the default Options.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith connects to url, applies the migrations under an advisory lock,
+// and returns the store. An error wrapping auth.ErrStoreUnavailable means
+// the database could not be reached, and trying again later may succeed.
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
+	if opts.CleanupEvery < 0 {
+		return nil, errors.New("postgres: Options.CleanupEvery must not be negative")
+	}
+	if opts.CleanupEvery == 0 {
+		opts.CleanupEvery = DefaultCleanupEvery
+	}
 	where := Redact(url)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -97,6 +125,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool:    pool,
 		listen:  cfg.ConnConfig.Copy(),
 		users:   cache.New[int64, auth.User](cacheSize),
+		opts:    opts,
 		closing: closing,
 		close:   cancel,
 	}, nil
@@ -130,14 +159,15 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // SessionStore returns the scs store over the sessions table. It keeps
 // nothing in memory: another instance may change or delete a record at
-// any time. Expired rows are deleted every five minutes until Close.
+// any time. Expired rows are deleted every Options.CleanupEvery until
+// Close, in batches (see deleteExpired).
 func (d *DB) SessionStore() scs.Store {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.sessions == nil {
 		d.sessions = &sessionStore{db: d}
 		if d.closing.Err() == nil {
-			d.running.Go(func() { d.sessions.cleanup(d.closing, sessionCleanupEvery) })
+			d.running.Go(func() { d.sessions.cleanup(d.closing, d.opts.CleanupEvery) })
 		}
 	}
 	return d.sessions
@@ -235,6 +265,18 @@ func (d *DB) SetPassword(ctx context.Context, id int64, passwordHash string) err
 		return auth.ErrNoUser
 	}
 	return nil
+}
+
+// deleteRows runs a DELETE of rows that no one needs any more, safe to
+// run twice (see retry), and returns how many rows it deleted.
+func (d *DB) deleteRows(ctx context.Context, sql string, args ...any) (int, error) {
+	var n int64
+	err := d.retry(ctx, func() error {
+		tag, err := d.pool.Exec(ctx, sql, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // exec runs a statement that is safe to run twice (see retry).

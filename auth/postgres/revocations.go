@@ -82,14 +82,9 @@ func (d *DB) Revocations(ctx context.Context, now time.Time, add func(string, ti
 
 // PruneRevocations deletes at most limit entries that ended before now.
 func (d *DB) PruneRevocations(ctx context.Context, now time.Time, limit int) (int, error) {
-	var n int64
-	err := d.retry(ctx, func() error {
-		tag, err := d.pool.Exec(ctx, `DELETE FROM revoked_tokens WHERE ctid IN
-			(SELECT ctid FROM revoked_tokens WHERE until < $1 LIMIT $2)`, now, limit)
-		n = tag.RowsAffected()
-		return err
-	})
-	return int(n), wrap("prune revocations", err)
+	n, err := d.deleteRows(ctx, `DELETE FROM revoked_tokens WHERE ctid IN
+		(SELECT ctid FROM revoked_tokens WHERE until < $1 LIMIT $2)`, now, limit)
+	return n, wrap("prune revocations", err)
 }
 
 // IsRevoked reports whether id is revoked at now, asking the database.

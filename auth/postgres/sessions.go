@@ -73,12 +73,31 @@ func (s *sessionStore) cleanup(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.deleteExpired(ctx, time.Now())
+			s.deleteExpired(ctx, time.Now(), cleanupBatch)
 		}
 	}
 }
 
-// deleteExpired deletes the rows that expired by now.
-func (s *sessionStore) deleteExpired(ctx context.Context, now time.Time) error {
-	return wrap("delete expired sessions", s.db.exec(ctx, `DELETE FROM sessions WHERE expiry <= $1`, now))
+// deleteExpired deletes the rows that expired by now, limit rows a
+// statement, each statement a transaction of its own, until a statement
+// deletes fewer, pausing between them: no delete holds locks or bloats
+// the WAL for long, however many sessions expire at once.
+func (s *sessionStore) deleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	deleted := 0
+	for {
+		n, err := s.db.deleteRows(ctx, `DELETE FROM sessions WHERE ctid IN
+			(SELECT ctid FROM sessions WHERE expiry <= $1 LIMIT $2)`, now, limit)
+		deleted += n
+		if err != nil {
+			return deleted, wrap("delete expired sessions", err)
+		}
+		if n < limit {
+			return deleted, nil
+		}
+		select {
+		case <-ctx.Done():
+			return deleted, ctx.Err()
+		case <-time.After(batchPause):
+		}
+	}
 }

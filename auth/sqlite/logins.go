@@ -40,7 +40,7 @@ func (d *DB) AddLogin(ctx context.Context, l auth.Login) error {
 		ON CONFLICT (key) DO UPDATE SET seen = excluded.seen, expires = excluded.expires`,
 		l.ID, l.Key, l.UserID, string(l.Strategy), l.Started.UnixMilli(), l.Seen.UnixMilli(), l.Expires.UnixMilli(),
 		l.Agent, l.Address)
-	return err
+	return storeErr(err)
 }
 
 // LiveLogins returns userID's logins that have not ended and expire after
@@ -49,18 +49,18 @@ func (d *DB) LiveLogins(ctx context.Context, userID int64, now time.Time) ([]aut
 	rows, err := d.read.QueryContext(ctx, `SELECT `+loginColumns+` FROM logins
 		WHERE user_id = ? AND ended = 0 AND expires > ? ORDER BY started, id`, userID, now.UnixMilli())
 	if err != nil {
-		return nil, err
+		return nil, storeErr(err)
 	}
 	defer rows.Close()
 	var ls []auth.Login
 	for rows.Next() {
 		l, err := scanLogin(rows)
 		if err != nil {
-			return nil, err
+			return nil, storeErr(err)
 		}
 		ls = append(ls, l)
 	}
-	return ls, rows.Err()
+	return ls, storeErr(rows.Err())
 }
 
 // LoginByKey returns the login with key, ended or not.
@@ -69,22 +69,22 @@ func (d *DB) LoginByKey(ctx context.Context, key string) (auth.Login, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Login{}, auth.ErrNoLogin
 	}
-	return l, err
+	return l, storeErr(err)
 }
 
 // EndLogin marks the login with key ended, unless it has ended already.
 func (d *DB) EndLogin(ctx context.Context, key string, at time.Time, why auth.EndReason) error {
 	_, err := d.write.ExecContext(ctx, `UPDATE logins SET ended = ?, ended_by = ? WHERE key = ? AND ended = 0`,
 		at.UnixMilli(), string(why), key)
-	return err
+	return storeErr(err)
 }
 
-// PruneLogins deletes logins that expired or ended before the moment
-// given.
-func (d *DB) PruneLogins(ctx context.Context, before time.Time) error {
-	ms := before.UnixMilli()
-	_, err := d.write.ExecContext(ctx, `DELETE FROM logins WHERE expires < ? OR (ended != 0 AND ended < ?)`, ms, ms)
-	return err
+// PruneLogins deletes at most limit logins that expired or ended before
+// the moment given. The indexes on expires and on ended find them, so a
+// batch reads no more of the table than it deletes.
+func (d *DB) PruneLogins(ctx context.Context, before time.Time, limit int) (int, error) {
+	return d.deleteRows(ctx, `DELETE FROM logins WHERE rowid IN (SELECT rowid FROM logins
+		WHERE expires < ?1 OR (ended != 0 AND ended < ?1) LIMIT ?2)`, before.UnixMilli(), limit)
 }
 
 // LoginFailures returns what is known of failed logins on account and
@@ -102,7 +102,7 @@ func (d *DB) LoginFailures(ctx context.Context, account, address string, since t
 		(SELECT min(at) FROM failed_logins WHERE address = ?2 AND at > ?3)`,
 		account, address, since.UnixMilli()).Scan(&failures, &accountLast, &pairLast, &f.Address, &addrFirst)
 	if err != nil {
-		return f, err
+		return f, storeErr(err)
 	}
 	f.Account = int(failures.Int64)
 	f.AccountLast, f.PairLast, f.AddressFirst = msTime(accountLast), msTime(pairLast), msTime(addrFirst)
@@ -120,26 +120,26 @@ func msTime(ms sql.NullInt64) time.Time {
 func (d *DB) AddLoginFailure(ctx context.Context, account, address string, at, forgetBefore time.Time) error {
 	tx, err := d.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (account, failures, last) VALUES (?1, 1, ?2)
 		ON CONFLICT (account) DO UPDATE SET
 			failures = CASE WHEN last <= ?3 THEN 1 ELSE failures + 1 END, last = ?2`,
 		account, at.UnixMilli(), forgetBefore.UnixMilli()); err != nil {
-		return err
+		return storeErr(err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO failed_logins (address, account, at) VALUES (?, ?, ?)`,
 		address, account, at.UnixMilli()); err != nil {
-		return err
+		return storeErr(err)
 	}
-	return tx.Commit()
+	return storeErr(tx.Commit())
 }
 
 // ClearLoginFailures resets account's count.
 func (d *DB) ClearLoginFailures(ctx context.Context, account string) error {
 	_, err := d.write.ExecContext(ctx, `DELETE FROM login_failures WHERE account = ?`, account)
-	return err
+	return storeErr(err)
 }
 
 // Signups returns how many signups address made since the moment given,
@@ -151,20 +151,32 @@ func (d *DB) Signups(ctx context.Context, address string, since time.Time) (int,
 	)
 	err := d.read.QueryRowContext(ctx, `SELECT count(*), min(at) FROM signups WHERE address = ? AND at > ?`,
 		address, since.UnixMilli()).Scan(&n, &first)
-	return n, msTime(first), err
+	return n, msTime(first), storeErr(err)
 }
 
 // AddSignup records a signup attempt from address.
 func (d *DB) AddSignup(ctx context.Context, address string, at time.Time) error {
 	_, err := d.write.ExecContext(ctx, `INSERT INTO signups (address, at) VALUES (?, ?)`, address, at.UnixMilli())
-	return err
+	return storeErr(err)
 }
 
-// PruneThrottle deletes entries older than before.
-func (d *DB) PruneThrottle(ctx context.Context, before time.Time) error {
-	ms := before.UnixMilli()
-	_, err := d.write.ExecContext(ctx, `DELETE FROM failed_logins WHERE at < ?1;
-		DELETE FROM signups WHERE at < ?1;
-		DELETE FROM login_failures WHERE last < ?1`, ms)
-	return err
+// PruneThrottle deletes at most limit entries older than before: from
+// each table in turn, one short transaction a table.
+func (d *DB) PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error) {
+	deleted := 0
+	for _, query := range []string{
+		`DELETE FROM failed_logins WHERE rowid IN (SELECT rowid FROM failed_logins WHERE at < ? LIMIT ?)`,
+		`DELETE FROM signups WHERE rowid IN (SELECT rowid FROM signups WHERE at < ? LIMIT ?)`,
+		`DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures WHERE last < ? LIMIT ?)`,
+	} {
+		if deleted == limit {
+			break
+		}
+		n, err := d.deleteRows(ctx, query, before.UnixMilli(), limit-deleted)
+		deleted += n
+		if err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, nil
 }

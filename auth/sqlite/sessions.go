@@ -1,9 +1,9 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/authlab/authlab/auth/internal/cache"
@@ -17,8 +17,6 @@ import (
 type sessionStore struct {
 	db    *DB
 	cache *cache.Map[string, session]
-	stop  chan struct{}
-	done  sync.WaitGroup
 }
 
 type session struct {
@@ -26,11 +24,8 @@ type session struct {
 	expiry time.Time
 }
 
-func newSessionStore(db *DB, cleanupEvery time.Duration) *sessionStore {
-	s := &sessionStore{db: db, cache: cache.New[string, session](cacheSize), stop: make(chan struct{})}
-	s.done.Add(1)
-	go s.cleanup(cleanupEvery)
-	return s
+func newSessionStore(db *DB) *sessionStore {
+	return &sessionStore{db: db, cache: cache.New[string, session](cacheSize)}
 }
 
 // julianDay converts t to SQLite's Julian day number.
@@ -57,7 +52,7 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, storeErr(err)
 	}
 	e := session{data: data, expiry: fromJulianDay(jd)}
 	s.cache.Put(token, e)
@@ -68,7 +63,7 @@ func (s *sessionStore) Find(token string) ([]byte, bool, error) {
 func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 	if _, err := s.db.write.Exec(`REPLACE INTO sessions (token, data, expiry) VALUES (?, ?, ?)`,
 		token, b, julianDay(expiry)); err != nil {
-		return err
+		return storeErr(err)
 	}
 	s.cache.Put(token, session{data: b, expiry: expiry})
 	return nil
@@ -77,32 +72,65 @@ func (s *sessionStore) Commit(token string, b []byte, expiry time.Time) error {
 // Delete removes the record from SQLite and from memory.
 func (s *sessionStore) Delete(token string) error {
 	if _, err := s.db.write.Exec(`DELETE FROM sessions WHERE token = ?`, token); err != nil {
-		return err
+		return storeErr(err)
 	}
 	s.cache.Delete(token)
 	return nil
 }
 
-// cleanup deletes expired records every interval until stopCleanup.
-func (s *sessionStore) cleanup(every time.Duration) {
-	defer s.done.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
+// deleteExpired deletes the sessions that expired before now, limit rows
+// a statement, each statement a transaction of its own, until a statement
+// deletes fewer: a write that waits for the database waits for one batch
+// at most, never for the whole cleanup. The rows deleted leave memory
+// too, by the tokens the statement returns; entries expired but not yet
+// deleted stay until the cache drops them, and Find never returns them.
+func (s *sessionStore) deleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	deleted := 0
 	for {
+		tokens, err := s.deleteBatch(ctx, now, limit)
+		deleted += len(tokens)
+		if batchDeleted != nil {
+			batchDeleted(len(tokens))
+		}
+		if err != nil || len(tokens) < limit {
+			return deleted, err
+		}
 		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			now := time.Now()
-			// A failed delete is retried on the next tick; the rows it
-			// leaves are expired, and Find never returns them.
-			s.db.write.Exec(`DELETE FROM sessions WHERE expiry < ?`, julianDay(now))
-			s.cache.DeleteIf(func(_ string, e session) bool { return !now.Before(e.expiry) })
+		case <-ctx.Done():
+			return deleted, ctx.Err()
+		case <-time.After(batchPause):
 		}
 	}
 }
 
-func (s *sessionStore) stopCleanup() {
-	close(s.stop)
-	s.done.Wait()
+// batchDeleted, when set, is told of each batch deleteExpired deletes:
+// tests watch the batches go by.
+var batchDeleted func(n int)
+
+// deleteBatch deletes at most limit expired sessions and returns their
+// tokens, gone from memory too.
+func (s *sessionStore) deleteBatch(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := s.db.write.QueryContext(ctx, `DELETE FROM sessions WHERE rowid IN
+		(SELECT rowid FROM sessions WHERE expiry < ? LIMIT ?) RETURNING token`, julianDay(now), limit)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	defer rows.Close()
+	tokens := make([]string, 0, limit)
+	for rows.Next() {
+		var token string
+		if err := rows.Scan(&token); err != nil {
+			return tokens, storeErr(err)
+		}
+		tokens = append(tokens, token)
+	}
+	// The statement's transaction ends with its last row: only then are
+	// the rows gone for everyone, and may leave memory.
+	err = storeErr(rows.Err())
+	if err == nil {
+		for _, token := range tokens {
+			s.cache.Delete(token)
+		}
+	}
+	return tokens, err
 }

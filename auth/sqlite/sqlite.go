@@ -6,16 +6,19 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	driver "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/auth/internal/cache"
@@ -50,7 +53,7 @@ CREATE TABLE IF NOT EXISTS secrets (
 // migrations are the schema's versions, in order: migration i+1 takes a
 // database from version i to i+1. The first is written so that a database
 // made before versions were kept takes it without harm.
-var migrations = []string{schema, usersNeverReuseIDs, loginsAndThrottling}
+var migrations = []string{schema, usersNeverReuseIDs, loginsAndThrottling, loginsEndedIndex}
 
 // usersNeverReuseIDs rebuilds the users table of a database made before
 // its ids were AUTOINCREMENT: without it, SQLite hands the id of the
@@ -110,6 +113,10 @@ CREATE TABLE signups (
 CREATE INDEX signups_address_idx ON signups(address, at);
 CREATE INDEX signups_at_idx ON signups(at);`
 
+// loginsEndedIndex lets a cleanup find ended logins without reading the
+// whole table for every batch it deletes.
+const loginsEndedIndex = `CREATE INDEX logins_ended_idx ON logins(ended) WHERE ended != 0;`
+
 // migrate brings db's schema to the last version, in one transaction: the
 // write connection begins it IMMEDIATE, so two processes could not both
 // apply a migration (Open's folder lock already keeps a second one out).
@@ -151,10 +158,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // stale. Reads go through a pool whose idle size is its open size, so a
 // burst of requests never opens connections; writes go through one
 // connection, SQLite's one writer, with BEGIN IMMEDIATE.
+//
+// A write that still finds the database locked after Options.BusyTimeout
+// (another process holding it, or a long checkpoint) fails with an error
+// wrapping auth.ErrStoreUnavailable, so the application can answer 503.
 type DB struct {
 	read  *sql.DB
 	write *sql.DB
 	lock  *os.File
+	path  string
+	opts  Options
+
+	// closing ends the goroutines Close waits for: the checkpoints and
+	// the session cleanup.
+	closing context.Context
+	close   context.CancelFunc
+	running sync.WaitGroup
 
 	userByID, userByName, sessionFind, loginByKey *sql.Stmt
 
@@ -177,10 +196,64 @@ const readConns = 4
 // random and read again from SQLite when next needed.
 const cacheSize = 100_000
 
-// Open opens (creating if need be) the database in dir, in WAL mode, and
-// sets up its schema. It is safe to call on an existing database. A second
-// process opening the same folder gets ErrInUse.
+// Defaults for the zero fields of Options.
+const (
+	DefaultCleanupEvery    = 5 * time.Minute
+	DefaultBusyTimeout     = 5 * time.Second
+	DefaultCheckpointEvery = 10 * time.Second
+)
+
+// Options tune OpenWith. Every zero field takes the default named beside
+// it.
+type Options struct {
+	// CleanupEvery is how often the session store deletes expired
+	// sessions, in batches; default DefaultCleanupEvery.
+	CleanupEvery time.Duration
+	// BusyTimeout is how long a write waits for another connection's lock
+	// before it fails with auth.ErrStoreUnavailable; default
+	// DefaultBusyTimeout.
+	BusyTimeout time.Duration
+	// CheckpointEvery is how often the WAL is copied into the database and,
+	// when it has grown, truncated; default DefaultCheckpointEvery.
+	CheckpointEvery time.Duration
+}
+
+// WAL sizes. SQLite copies the WAL into the database after every commit
+// that takes it past about 4 MiB (its wal_autocheckpoint) and then starts
+// it over, but a long transaction, or readers that never let it start
+// over, grow the file, and SQLite never shrinks it by itself. So the file
+// is cut to walSizeLimit whenever SQLite starts it over
+// (journal_size_limit), and a periodic checkpoint truncates it when it is
+// over walTruncateAbove, waiting at most checkpointWait for readers.
+// Variables, so tests can make them small.
+var (
+	walSizeLimit     int64 = 32 << 20
+	walTruncateAbove int64 = 8 << 20
+	checkpointWait         = 100 * time.Millisecond
+)
+
+// Open is OpenWith with the default Options.
 func Open(ctx context.Context, dir string) (*DB, error) {
+	return OpenWith(ctx, dir, Options{})
+}
+
+// OpenWith opens (creating if need be) the database in dir, in WAL mode,
+// and sets up its schema. It is safe to call on an existing database. A
+// second process opening the same folder gets ErrInUse. Until Close, the
+// WAL is checkpointed every opts.CheckpointEvery.
+func OpenWith(ctx context.Context, dir string, opts Options) (*DB, error) {
+	if opts.CleanupEvery < 0 || opts.BusyTimeout < 0 || opts.CheckpointEvery < 0 {
+		return nil, errors.New("sqlite: Options must not be negative")
+	}
+	if opts.CleanupEvery == 0 {
+		opts.CleanupEvery = DefaultCleanupEvery
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = DefaultCheckpointEvery
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder %s: %w", dir, unwrapPath(err))
 	}
@@ -195,12 +268,14 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + uriPath.Replace(path) + "?" + q.Encode()
-	d := &DB{lock: lock, users: cache.New[int64, auth.User](cacheSize)}
+	d := &DB{lock: lock, path: path, opts: opts, users: cache.New[int64, auth.User](cacheSize)}
+	d.closing, d.close = context.WithCancel(context.Background())
 	if d.write, err = sql.Open("sqlite", dsn); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -230,7 +305,82 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 			return nil, fmt.Errorf("prepare %q: %w", st.sql, err)
 		}
 	}
+	d.every(opts.CheckpointEvery, d.checkpoint)
 	return d, nil
+}
+
+// every runs f every interval, in a goroutine, until Close. A failed run
+// is tried again at the next; what it leaves behind does no harm
+// meanwhile.
+func (d *DB) every(interval time.Duration, f func(context.Context) error) {
+	if d.closing.Err() != nil {
+		return
+	}
+	d.running.Go(func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-d.closing.Done():
+				return
+			case <-t.C:
+				f(d.closing)
+			}
+		}
+	})
+}
+
+// checkpoint copies the WAL into the database. When the WAL file has grown
+// past walTruncateAbove it also truncates it to nothing, on the write
+// connection, so no write of this process runs meanwhile: to keep that
+// short it waits at most checkpointWait for readers to move on, and
+// leaves the file for next time if they have not.
+func (d *DB) checkpoint(ctx context.Context) error {
+	fi, err := os.Stat(d.path + "-wal")
+	if err != nil || fi.Size() <= walTruncateAbove {
+		// A passive checkpoint waits for no one and takes no write lock,
+		// so it runs on a read connection, beside the writes.
+		_, err := d.read.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+		return storeErr(err)
+	}
+	conn, err := d.write.Conn(ctx)
+	if err != nil {
+		return storeErr(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, checkpointWait.Milliseconds())); err != nil {
+		return storeErr(err)
+	}
+	var busy, frames, copied int
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
+	if _, resetErr := conn.ExecContext(context.Background(),
+		fmt.Sprintf(`PRAGMA busy_timeout = %d`, d.opts.BusyTimeout.Milliseconds())); resetErr != nil {
+		// A connection left with the short timeout would fail writes
+		// early: drop it, and the pool opens one with the DSN's.
+		conn.Raw(func(any) error { return sqldriver.ErrBadConn })
+		return errors.Join(err, resetErr)
+	}
+	return storeErr(err)
+}
+
+// storeErr marks err auth.ErrStoreUnavailable when it says the database
+// was locked past the busy timeout: the query was sound, and the same
+// request a moment later may well succeed.
+func storeErr(err error) error {
+	if err == nil || errors.Is(err, auth.ErrStoreUnavailable) || !locked(err) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %w: %w", auth.ErrStoreUnavailable, err)
+}
+
+// locked reports whether err is SQLITE_BUSY or SQLITE_LOCKED, with any of
+// their extended codes.
+func locked(err error) bool {
+	if e, ok := errors.AsType[*driver.Error](err); ok {
+		code := e.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return strings.Contains(err.Error(), "database is locked")
 }
 
 // private makes the data folder 0700 and the database 0600, whatever
@@ -267,12 +417,11 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// Close stops the session cleanup, closes the database and releases the
-// data folder.
+// Close stops the checkpoints and the session cleanup, closes the
+// database and releases the data folder.
 func (d *DB) Close() error {
-	if d.sessions != nil {
-		d.sessions.stopCleanup()
-	}
+	d.close()
+	d.running.Wait()
 	var errs []error
 	for _, st := range []*sql.Stmt{d.userByID, d.userByName, d.sessionFind, d.loginByKey} {
 		if st != nil {
@@ -294,13 +443,28 @@ func (d *DB) Close() error {
 func (d *DB) Ping(ctx context.Context) error { return d.read.PingContext(ctx) }
 
 // SessionStore returns the scs store over the sessions table. Expired rows
-// are deleted every five minutes.
+// are deleted every Options.CleanupEvery until Close, in batches (see
+// deleteExpired), and the WAL is checkpointed after each round.
 func (d *DB) SessionStore() scs.Store {
 	if d.sessions == nil {
-		d.sessions = newSessionStore(d, 5*time.Minute)
+		d.sessions = newSessionStore(d)
+		d.every(d.opts.CleanupEvery, func(ctx context.Context) error {
+			if _, err := d.sessions.deleteExpired(ctx, time.Now(), cleanupBatch); err != nil {
+				return err
+			}
+			return d.checkpoint(ctx)
+		})
 	}
 	return d.sessions
 }
+
+// cleanupBatch is how many expired sessions one delete removes, and
+// batchPause the rest between two deletes, in which writes waiting for
+// the database get it.
+var (
+	cleanupBatch = 1000
+	batchPause   = time.Millisecond
+)
 
 // CreateUser inserts an account.
 func (d *DB) CreateUser(ctx context.Context, username, hash string) (auth.User, error) {
@@ -312,7 +476,7 @@ func (d *DB) CreateUser(ctx context.Context, username, hash string) (auth.User, 
 		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return auth.User{}, auth.ErrUsernameTaken
 		}
-		return auth.User{}, err
+		return auth.User{}, storeErr(err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
@@ -335,7 +499,7 @@ func (d *DB) UserByName(ctx context.Context, username string) (auth.User, string
 		return auth.User{}, "", auth.ErrNoUser
 	}
 	if err != nil {
-		return auth.User{}, "", err
+		return auth.User{}, "", storeErr(err)
 	}
 	u.Created = time.Unix(created, 0).UTC()
 	return u, hash, nil
@@ -355,7 +519,7 @@ func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 		return auth.User{}, auth.ErrNoUser
 	}
 	if err != nil {
-		return auth.User{}, err
+		return auth.User{}, storeErr(err)
 	}
 	u.Created = time.Unix(created, 0).UTC()
 	d.users.Put(id, u)
@@ -366,7 +530,7 @@ func (d *DB) UserByID(ctx context.Context, id int64) (auth.User, error) {
 func (d *DB) SetPassword(ctx context.Context, id int64, hash string) error {
 	res, err := d.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	n, err := res.RowsAffected()
 	if err == nil && n == 0 {
@@ -381,14 +545,14 @@ func (d *DB) Revoke(ctx context.Context, jti string, until time.Time) error {
 		`INSERT INTO revoked_tokens (jti, until) VALUES (?, ?)
 		 ON CONFLICT (jti) DO UPDATE SET until = max(until, excluded.until)`,
 		jti, until.Unix())
-	return err
+	return storeErr(err)
 }
 
 // CountRevocations returns how many entries the table holds.
 func (d *DB) CountRevocations(ctx context.Context) (int, error) {
 	var n int
 	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM revoked_tokens`).Scan(&n)
-	return n, err
+	return n, storeErr(err)
 }
 
 // Revocations calls add for each entry in force at now. It reads the table
@@ -397,7 +561,7 @@ func (d *DB) CountRevocations(ctx context.Context) (int, error) {
 func (d *DB) Revocations(ctx context.Context, now time.Time, add func(string, time.Time)) error {
 	rows, err := d.read.QueryContext(ctx, `SELECT jti, until FROM revoked_tokens NOT INDEXED WHERE until >= ?`, now.Unix())
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	defer rows.Close()
 	var (
@@ -406,19 +570,25 @@ func (d *DB) Revocations(ctx context.Context, now time.Time, add func(string, ti
 	)
 	for rows.Next() {
 		if err := rows.Scan(&jti, &until); err != nil {
-			return err
+			return storeErr(err)
 		}
 		add(jti, time.Unix(until, 0))
 	}
-	return rows.Err()
+	return storeErr(rows.Err())
 }
 
 // PruneRevocations deletes at most limit entries that ended before now.
 func (d *DB) PruneRevocations(ctx context.Context, now time.Time, limit int) (int, error) {
-	res, err := d.write.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE rowid IN
+	return d.deleteRows(ctx, `DELETE FROM revoked_tokens WHERE rowid IN
 		(SELECT rowid FROM revoked_tokens WHERE until < ? LIMIT ?)`, now.Unix(), limit)
+}
+
+// deleteRows runs a DELETE, one transaction of its own, and returns how
+// many rows it deleted.
+func (d *DB) deleteRows(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := d.write.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, storeErr(err)
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
@@ -434,13 +604,13 @@ func (d *DB) LegacyKey(ctx context.Context) ([]byte, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return key, err
+	return key, storeErr(err)
 }
 
 // DropLegacyKey deletes the key LegacyKey read.
 func (d *DB) DropLegacyKey(ctx context.Context) error {
 	_, err := d.write.ExecContext(ctx, `DELETE FROM secrets WHERE name = 'jwt_key'`)
-	return err
+	return storeErr(err)
 }
 
 // CountSessions returns the number of live session rows; tests and the
@@ -448,5 +618,5 @@ func (d *DB) DropLegacyKey(ctx context.Context) error {
 func (d *DB) CountSessions(ctx context.Context) (int, error) {
 	var n int
 	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE julianday('now') < expiry`).Scan(&n)
-	return n, err
+	return n, storeErr(err)
 }

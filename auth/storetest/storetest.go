@@ -361,8 +361,8 @@ var cases = []struct {
 				t.Fatal(err)
 			}
 		}
-		if err := s.PruneLogins(ctx, now); err != nil {
-			t.Fatal(err)
+		if n, err := s.PruneLogins(ctx, now, 100); err != nil || n != 2 {
+			t.Fatalf("PruneLogins(limit 100) = %d, %v; want 2", n, err)
 		}
 		for key, kept := range map[string]bool{
 			"expired": false, "ended-before": false,
@@ -373,6 +373,54 @@ var cases = []struct {
 				t.Errorf("after PruneLogins, LoginByKey(%s) = %v; want kept %v", key, err, kept)
 			}
 		}
+	}},
+	{"pruning logins deletes at most limit a call, until fewer than limit are left", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		later := now.Add(time.Hour)
+		for i := range 3 {
+			addLogins(t, s, login(1, fmt.Sprintf("expired-%d", i), now.Add(-2*time.Hour), now.Add(-time.Minute)))
+		}
+		for i := range 2 {
+			key := fmt.Sprintf("ended-%d", i)
+			addLogins(t, s, login(1, key, now.Add(-time.Hour), later))
+			if err := s.EndLogin(ctx, key, now.Add(-time.Minute), auth.EndedByLogout); err != nil {
+				t.Fatal(err)
+			}
+		}
+		addLogins(t, s, login(1, "live", now.Add(-time.Minute), later))
+		for _, want := range []int{2, 2, 1, 0} {
+			if n, err := s.PruneLogins(ctx, now, 2); err != nil || n != want {
+				t.Fatalf("PruneLogins(limit 2) = %d, %v; want %d", n, err, want)
+			}
+		}
+		if got, err := s.LiveLogins(ctx, 1, now.Add(-2*time.Hour)); err != nil || !slices.Equal(keys(got), []string{"live"}) {
+			t.Errorf("after pruning, LiveLogins = %v, %v; want only live", keys(got), err)
+		}
+	}},
+	{"pruning throttling deletes at most limit a call, across its tables", func(t *testing.T, s Store) {
+		ctx := context.Background()
+		// Three accounts' failures: three rows of failures and three
+		// counts; and two signups. Eight old rows in all, and one new.
+		addFailures(t, s, now.Add(-48*time.Hour),
+			failure{"alice", "192.0.2.1", now.Add(-3 * time.Hour)},
+			failure{"bob", "192.0.2.1", now.Add(-2 * time.Hour)},
+			failure{"carol", "192.0.2.2", now.Add(-time.Hour)},
+			failure{"dave", "192.0.2.2", now.Add(time.Hour)})
+		for _, at := range []time.Time{now.Add(-2 * time.Hour), now.Add(-time.Hour)} {
+			if err := s.AddSignup(ctx, "192.0.2.1", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, want := range []int{3, 3, 2, 0} {
+			if n, err := s.PruneThrottle(ctx, now, 3); err != nil || n != want {
+				t.Fatalf("PruneThrottle(limit 3) = %d, %v; want %d", n, err, want)
+			}
+		}
+		since := now.Add(-72 * time.Hour)
+		checkFailures(t, s, "alice", "192.0.2.1", since, auth.Failures{})
+		checkFailures(t, s, "dave", "192.0.2.2", since, auth.Failures{Account: 1, AccountLast: now.Add(time.Hour),
+			PairLast: now.Add(time.Hour), Address: 1, AddressFirst: now.Add(time.Hour)})
+		checkSignups(t, s, "192.0.2.1", since, 0, time.Time{})
 	}},
 	{"failed logins count per account, per pair and per address", func(t *testing.T, s Store) {
 		addFailures(t, s, now.Add(-24*time.Hour),
@@ -461,8 +509,10 @@ var cases = []struct {
 				t.Fatal(err)
 			}
 		}
-		if err := s.PruneThrottle(ctx, now); err != nil {
-			t.Fatal(err)
+		// alice's and bob's failures, in failed_logins and login_failures,
+		// and one signup.
+		if n, err := s.PruneThrottle(ctx, now, 100); err != nil || n != 5 {
+			t.Fatalf("PruneThrottle(limit 100) = %d, %v; want 5", n, err)
 		}
 		since := now.Add(-72 * time.Hour)
 		checkFailures(t, s, "alice", "192.0.2.1", since, auth.Failures{Address: 1, AddressFirst: now})

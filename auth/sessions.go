@@ -66,7 +66,9 @@ func newSessions(opts Options, logins *loginIndex) *Sessions {
 	// No Expires on the cookie: the browser keeps it until it closes and the
 	// server alone decides when the session has ended, so it can say why.
 	mgr.Cookie.Persist = false
-	mgr.ErrorFunc = opts.ErrorFunc
+	mgr.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		answerOnce(w, r, err, opts.ErrorFunc)
+	}
 	s.mgr = mgr
 	return s
 }
@@ -124,7 +126,61 @@ func (s *Sessions) cookieName() string { return s.mgr.Cookie.Name }
 
 // LoadAndSave is the middleware that loads the session named by the cookie
 // before the handler runs and saves it, with its cookie, after.
-func (s *Sessions) LoadAndSave(next http.Handler) http.Handler { return s.mgr.LoadAndSave(next) }
+//
+// scs saves the session when the handler first writes its status, and
+// answers a failed save through Options.ErrorFunc right there; the
+// handler, which cannot know, then goes on to write its own answer after
+// the error's. LoadAndSave makes the error the whole response: once
+// ErrorFunc has answered, whatever the handler writes is dropped.
+func (s *Sessions) LoadAndSave(next http.Handler) http.Handler {
+	save := s.mgr.LoadAndSave(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		save.ServeHTTP(&answerWriter{ResponseWriter: w}, r)
+	})
+}
+
+// answerWriter passes a response on until an error has answered the
+// request, and drops everything after that.
+type answerWriter struct {
+	http.ResponseWriter
+	answered bool
+}
+
+func (aw *answerWriter) WriteHeader(status int) {
+	if !aw.answered {
+		aw.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (aw *answerWriter) Write(b []byte) (int, error) {
+	if aw.answered {
+		return len(b), nil
+	}
+	return aw.ResponseWriter.Write(b)
+}
+
+func (aw *answerWriter) Unwrap() http.ResponseWriter { return aw.ResponseWriter }
+
+// answerOnce answers err with fail, as the whole response when w is
+// LoadAndSave's writer: a second failure of the same request (the
+// handler's error answer, whose status triggers the save that fails
+// too) is not answered again, and headers the handler set for its own
+// answer (a cookie, a redirect) are not sent with the error.
+func answerOnce(w http.ResponseWriter, r *http.Request, err error, fail func(http.ResponseWriter, *http.Request, error)) {
+	aw, ok := w.(*answerWriter)
+	if !ok {
+		fail(w, r, err)
+		return
+	}
+	if aw.answered {
+		return
+	}
+	h := aw.Header()
+	h.Del("Set-Cookie")
+	h.Del("Location")
+	fail(aw, r, err)
+	aw.answered = true
+}
 
 // loaded reports whether LoadAndSave has run for ctx. scs has no way to
 // ask and panics on a context it has not loaded, so the probe recovers

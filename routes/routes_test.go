@@ -53,6 +53,7 @@ type serverConfig struct {
 	ping         func(context.Context) error
 	brokenLogins bool // the user store panics when a login looks a name up
 	deps         []func(*routes.Deps)
+	sqlite       sqlite.Options
 }
 
 type option func(*serverConfig)
@@ -140,9 +141,9 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 	}
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, dir)
+	db, err := sqlite.OpenWith(ctx, dir, cfg.sqlite)
 	if err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
+		t.Fatalf("sqlite.OpenWith: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
 

@@ -110,9 +110,6 @@ func (c *countingUsers) UserByID(ctx context.Context, id int64) (User, error) {
 type memRevocations struct {
 	mu      sync.Mutex
 	entries map[string]time.Time
-	// nilWhenEmpty makes ActiveRevocations return a nil map for no entries,
-	// as a store is free to.
-	nilWhenEmpty bool
 	failRevoke   bool
 	failLoad     bool
 }

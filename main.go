@@ -656,6 +656,9 @@ func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyS
 	if err != nil {
 		return err
 	}
+	// Loading the revocation list read every row of it once: give the
+	// memory that took back now, rather than carry it as RSS.
+	debug.FreeOSMemory()
 	// Several instances on one database learn of each other's logouts.
 	go au.FollowRevocations(ctx)
 	go cleanEvery(ctx, cfg.cleanupInterval, au, log)

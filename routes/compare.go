@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authlab/authlab/auth"
@@ -152,9 +153,53 @@ func decodeJWT(raw string) (header, claims string, payload []byte) {
 	if len(parts) != 3 {
 		return "", "", nil
 	}
-	header, _ = decodeSegment(parts[0])
-	claims, payload = decodeSegment(parts[1])
+	header, _ = segments.decode(parts[0])
+	claims, payload = segments.decode(parts[1])
 	return header, claims, payload
+}
+
+// segments remembers decoded token segments. A browser sends the same JWT
+// with every request until it is renewed, and every token signed with one
+// key has the same header, so indenting them again for each page is
+// wasted work. It memoizes a pure function, so one cache serves every
+// server in the process.
+var segments = segmentCache{m: make(map[string]decodedSegment)}
+
+// maxCachedSegments bounds the cache at a few hundred kilobytes. When it
+// is full it starts over: tokens sent by anyone can fill it, and they
+// should cost no more than a decode each, never memory.
+const maxCachedSegments = 512
+
+type segmentCache struct {
+	mu sync.Mutex
+	m  map[string]decodedSegment
+}
+
+type decodedSegment struct {
+	indented string
+	payload  []byte
+}
+
+// decode is decodeSegment, remembered for the segments that decode. The
+// payload it returns is shared: callers read it and never change it.
+func (c *segmentCache) decode(seg string) (string, []byte) {
+	c.mu.Lock()
+	d, ok := c.m[seg]
+	c.mu.Unlock()
+	if ok {
+		return d.indented, d.payload
+	}
+	indented, payload := decodeSegment(seg)
+	if payload == nil {
+		return "", nil
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxCachedSegments {
+		clear(c.m)
+	}
+	c.m[seg] = decodedSegment{indented, payload}
+	c.mu.Unlock()
+	return indented, payload
 }
 
 // tokenIDs reads the jti and sid of a token that did not verify, for the

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -170,5 +171,24 @@ func TestWhen(t *testing.T) {
 		if got := when(tc.t, now); got != tc.want {
 			t.Errorf("when(%v, %v) = %q, want %q", tc.t, now, got, tc.want)
 		}
+	}
+}
+
+func TestSegmentCacheBounded(t *testing.T) {
+	c := segmentCache{m: make(map[string]decodedSegment)}
+	for i := range maxCachedSegments + 10 {
+		seg := base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, `{"n":%d}`, i))
+		want := fmt.Sprintf("{\n  \"n\": %d\n}", i)
+		for range 2 {
+			if got, payload := c.decode(seg); got != want || payload == nil {
+				t.Fatalf("decode(%q) = %q, %q, want %q", seg, got, payload, want)
+			}
+		}
+		if len(c.m) > maxCachedSegments {
+			t.Fatalf("after %d segments the cache holds %d, want at most %d", i+1, len(c.m), maxCachedSegments)
+		}
+	}
+	if got, payload := c.decode("!!"); got != "" || payload != nil || len(c.m) > maxCachedSegments {
+		t.Errorf(`decode("!!") = %q, %q, want "", nil`, got, payload)
 	}
 }

@@ -2,6 +2,7 @@ package routes
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/web"
@@ -100,7 +103,7 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 	p.HasCookie = st.Raw != ""
 	var payload []byte
 	if p.HasCookie {
-		p.Header, p.Claims, payload = decodeJWT(st.Raw)
+		p.Token, payload = decodedTokens.get(st.Raw, st.SignedIn())
 	}
 	if !st.SignedIn() {
 		reason := auth.ReasonFor(st.Err)
@@ -119,7 +122,7 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 		return p
 	}
 	claims, now := st.Claims, id.At
-	p.SignedIn, p.Username, p.Verified = true, st.User.Username, true
+	p.SignedIn, p.Username = true, st.User.Username
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(st.Raw))},
 		{Label: "Server-side record", Value: "none: the signature is the proof"},
@@ -153,53 +156,70 @@ func decodeJWT(raw string) (header, claims string, payload []byte) {
 	if len(parts) != 3 {
 		return "", "", nil
 	}
-	header, _ = segments.decode(parts[0])
-	claims, payload = segments.decode(parts[1])
+	header, _ = decodeSegment(parts[0])
+	claims, payload = decodeSegment(parts[1])
 	return header, claims, payload
 }
 
-// segments remembers decoded token segments. A browser sends the same JWT
-// with every request until it is renewed, and every token signed with one
-// key has the same header, so indenting them again for each page is
-// wasted work. It memoizes a pure function, so one cache serves every
-// server in the process.
-var segments = segmentCache{m: make(map[string]decodedSegment)}
+// decodedTokens remembers, for each JWT a page has shown, its decoded
+// claims and its views.DecodedToken, rendered. A browser sends the same
+// token with every request until it is renewed, so decoding, indenting and
+// escaping it again for each page is wasted work. It memoizes a pure
+// function of the token, so one cache serves every server in the process.
+var decodedTokens = tokenCache{m: make(map[tokenKey]decodedToken)}
 
-// maxCachedSegments bounds the cache at a few hundred kilobytes. When it
-// is full it starts over: tokens sent by anyone can fill it, and they
-// should cost no more than a decode each, never memory.
-const maxCachedSegments = 512
+// maxCachedTokens bounds the cache at about a megabyte. When it is full it
+// starts over: tokens sent by anyone can fill it, and they should cost no
+// more than a decode each, never memory.
+const maxCachedTokens = 512
 
-type segmentCache struct {
+type tokenCache struct {
 	mu sync.Mutex
-	m  map[string]decodedSegment
+	m  map[tokenKey]decodedToken
 }
 
-type decodedSegment struct {
-	indented string
-	payload  []byte
+type tokenKey struct {
+	raw      string
+	verified bool
 }
 
-// decode is decodeSegment, remembered for the segments that decode. The
-// payload it returns is shared: callers read it and never change it.
-func (c *segmentCache) decode(seg string) (string, []byte) {
+type decodedToken struct {
+	view    templ.Component
+	payload []byte
+}
+
+// get returns views.DecodedToken for raw, or nil when its claims do not
+// decode, and the decoded claims, which are shared: callers read them and
+// never change them. Only tokens whose claims decode are remembered.
+func (c *tokenCache) get(raw string, verified bool) (templ.Component, []byte) {
+	k := tokenKey{raw, verified}
 	c.mu.Lock()
-	d, ok := c.m[seg]
+	d, ok := c.m[k]
 	c.mu.Unlock()
 	if ok {
-		return d.indented, d.payload
+		return d.view, d.payload
 	}
-	indented, payload := decodeSegment(seg)
+	header, claims, payload := decodeJWT(raw)
 	if payload == nil {
-		return "", nil
+		return nil, nil
 	}
+	view := views.DecodedToken(header, claims, verified)
+	var html strings.Builder
+	if err := view.Render(context.Background(), &html); err != nil {
+		// Rendering into memory does not fail; if it ever did, the page
+		// renders the component itself and meets the error there.
+		return view, payload
+	}
+	// The HTML is templ's own rendering of view, escaped as it escapes
+	// everything, so writing it as is shows exactly what view would.
+	d = decodedToken{templ.Raw(html.String()), payload}
 	c.mu.Lock()
-	if len(c.m) >= maxCachedSegments {
+	if len(c.m) >= maxCachedTokens {
 		clear(c.m)
 	}
-	c.m[seg] = decodedSegment{indented, payload}
+	c.m[k] = d
 	c.mu.Unlock()
-	return indented, payload
+	return d.view, d.payload
 }
 
 // tokenIDs reads the jti and sid of a token that did not verify, for the

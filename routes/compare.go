@@ -2,13 +2,17 @@ package routes
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/web"
@@ -102,7 +106,7 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 	p.HasCookie = st.Raw != ""
 	var payload []byte
 	if p.HasCookie {
-		p.Header, p.Claims, payload = decodeJWT(st.Raw)
+		p.Token, payload = decodedTokens.get(st.Raw, st.SignedIn())
 	}
 	if !st.SignedIn() {
 		reason := auth.ReasonFor(st.Err)
@@ -121,7 +125,7 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 		return p
 	}
 	claims, now := st.Claims, id.At
-	p.SignedIn, p.Username, p.Verified = true, st.User.Username, true
+	p.SignedIn, p.Username = true, st.User.Username
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(st.Raw))},
 		{Label: "Server-side record", Value: "none: the signature is the proof"},
@@ -158,6 +162,67 @@ func decodeJWT(raw string) (header, claims string, payload []byte) {
 	header, _ = decodeSegment(parts[0])
 	claims, payload = decodeSegment(parts[1])
 	return header, claims, payload
+}
+
+// decodedTokens remembers, for each JWT a page has shown, its decoded
+// claims and its views.DecodedToken, rendered. A browser sends the same
+// token with every request until it is renewed, so decoding, indenting and
+// escaping it again for each page is wasted work. It memoizes a pure
+// function of the token, so one cache serves every server in the process.
+var decodedTokens = tokenCache{m: make(map[tokenKey]decodedToken)}
+
+// maxCachedTokens bounds the cache at about a megabyte. When it is full it
+// starts over: tokens sent by anyone can fill it, and they should cost no
+// more than a decode each, never memory.
+const maxCachedTokens = 512
+
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[tokenKey]decodedToken
+}
+
+type tokenKey struct {
+	raw      string
+	verified bool
+}
+
+type decodedToken struct {
+	view    templ.Component
+	payload []byte
+}
+
+// get returns views.DecodedToken for raw, or nil when its claims do not
+// decode, and the decoded claims, which are shared: callers read them and
+// never change them. Only tokens whose claims decode are remembered.
+func (c *tokenCache) get(raw string, verified bool) (templ.Component, []byte) {
+	k := tokenKey{raw, verified}
+	c.mu.Lock()
+	d, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return d.view, d.payload
+	}
+	header, claims, payload := decodeJWT(raw)
+	if payload == nil {
+		return nil, nil
+	}
+	view := views.DecodedToken(header, claims, verified)
+	var html strings.Builder
+	if err := view.Render(context.Background(), &html); err != nil {
+		// Rendering into memory does not fail; if it ever did, the page
+		// renders the component itself and meets the error there.
+		return view, payload
+	}
+	// The HTML is templ's own rendering of view, escaped as it escapes
+	// everything, so writing it as is shows exactly what view would.
+	d = decodedToken{templ.Raw(html.String()), payload}
+	c.mu.Lock()
+	if len(c.m) >= maxCachedTokens {
+		clear(c.m)
+	}
+	c.m[k] = d
+	c.mu.Unlock()
+	return d.view, d.payload
 }
 
 // tokenIDs reads the jti and sid of a token that did not verify, for the

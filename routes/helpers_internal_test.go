@@ -1,14 +1,19 @@
 package routes
 
 import (
+	"context"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/a-h/templ"
+
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/views"
 )
 
 func TestLocalPath(t *testing.T) {
@@ -169,6 +174,43 @@ func TestWhen(t *testing.T) {
 	for _, tc := range tests {
 		if got := when(tc.t, now); got != tc.want {
 			t.Errorf("when(%v, %v) = %q, want %q", tc.t, now, got, tc.want)
+		}
+	}
+}
+
+func TestTokenCache(t *testing.T) {
+	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	header := seg(`{"alg":"HS256","typ":"JWT"}`)
+	html := func(c templ.Component) string {
+		var b strings.Builder
+		if err := c.Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	c := tokenCache{m: make(map[tokenKey]decodedToken)}
+	for i := range maxCachedTokens + 10 {
+		raw := header + "." + seg(fmt.Sprintf(`{"jti":"<j-%d>"}`, i)) + ".sig"
+		h, claims, _ := decodeJWT(raw)
+		for _, verified := range []bool{true, false, true} {
+			view, payload := c.get(raw, verified)
+			if view == nil || payload == nil {
+				t.Fatalf("get(%q, %t) = %v, %q, want a view and the claims", raw, verified, view, payload)
+			}
+			if got, want := html(view), html(views.DecodedToken(h, claims, verified)); got != want {
+				t.Fatalf("get(%q, %t) renders %q, want %q", raw, verified, got, want)
+			}
+			if jti, _ := tokenIDs(payload); jti != fmt.Sprintf("<j-%d>", i) {
+				t.Fatalf("get(%q, %t): jti %q", raw, verified, jti)
+			}
+		}
+		if len(c.m) > maxCachedTokens {
+			t.Fatalf("after %d tokens the cache holds %d, want at most %d", i+1, len(c.m), maxCachedTokens)
+		}
+	}
+	for _, raw := range []string{"", "a.b", header + ".!!.sig", header + "." + seg(`["j"]`) + ".sig"} {
+		if view, payload := c.get(raw, false); view != nil || payload != nil {
+			t.Errorf("get(%q) = %v, %q, want nil, nil", raw, view, payload)
 		}
 	}
 }

@@ -232,7 +232,9 @@ func TestCompareDecodedToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := signedOutPanel(testLinks().JWT, "bad_signature", "Bad signature.")
-			p.Header, p.Claims, p.Verified = tc.header, tc.claims, tc.verified
+			if tc.claims != "" {
+				p.Token = DecodedToken(tc.header, tc.claims, tc.verified)
+			}
 			doc := render(t, Compare(CompareView{Page: testPage("/compare"), Panels: []Panel{p}}))
 			h, c := byTestID(doc, "jwt-header"), byTestID(doc, "jwt-claims")
 			caption := find(doc, classed("jwt-caption"))

@@ -95,6 +95,8 @@ func (s *server) sessionPanel(id auth.Identity) views.Panel {
 		{Label: "Idle deadline", Value: when(rec.IdleDeadline, now), Note: "Requests move it forward, writing the record back at most once every " +
 			views.Human(s.Auth.Settings().IdleStep) + ", so it can come up to that much early."},
 		{Label: "Absolute deadline", Value: when(rec.Deadline, now), Note: "No activity extends it; then you log in again."},
+		{Label: "Ending it from another device", Value: "delete its record",
+			Note: "Nothing new is needed: every request reads the record, so the next one finds it gone. Your logins are listed under Account."},
 	}
 	return p
 }
@@ -111,7 +113,7 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 	if !st.SignedIn() {
 		reason := auth.ReasonFor(st.Err)
 		p.Reason, p.ReasonText = string(reason), reasonText(false, reason)
-		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
+		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none read to check a token; revocation entries after logout"}}
 		if reason == auth.ReasonExpired {
 			if _, err := s.tokens.Genuine(st.Raw); err == nil {
 				p.CanEnd = true
@@ -128,12 +130,15 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 	p.SignedIn, p.Username = true, st.User.Username
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(st.Raw))},
-		{Label: "Server-side record", Value: "none: the signature is the proof"},
+		{Label: "Server-side record", Value: "none read to check it: the signature is the proof",
+			Note: "The login is listed in the index of logins, which only your list of logins reads."},
 		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now),
 			Note: "With less than half its life left, a request swaps it for a fresh token."},
 		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Auth.Settings().Lifetime), now),
 			Note: "Login time plus the session lifetime: no renewal goes past it."},
 		s.revokedFact(claims.ID, claims.SessionID),
+		{Label: "Ending it from another device", Value: "revoke its login's sid",
+			Note: "That needs the table of JWT logins, to find the sid, and the revocation list every check reads: a session by another name."},
 	}
 	return p
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,28 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) error {
 	for i := range panels {
 		panels[i].Front = panels[i].Strategy.Key == front
 	}
-	return s.Web.Render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.Web.Page(r, "Compare"), Front: front, Panels: panels}))
+	v := views.CompareView{Page: s.Web.Page(r, "Compare"), Front: front, Panels: panels,
+		Notice: logoutNotice(r.URL.Query().Get(loggedOutParam))}
+	return s.Web.Render(w, r, http.StatusOK, views.Compare(v))
+}
+
+// loggedOutParam names, in the compare page's URL, the strategy a logout
+// that redirected there ended.
+const loggedOutParam = "loggedout"
+
+// logoutNotice says what logging out of a strategy did; "" for anything
+// else.
+func logoutNotice(strategy string) string {
+	switch strategy {
+	case links.Session.Key:
+		return "You logged out of the server session. Its record was deleted, so the cookie, and any copy of it, " +
+			"names nothing now: a copy replayed is told revoked."
+	case links.JWT.Key:
+		return "You logged out of the JWT login. A signed token cannot be recalled, so its jti and its login's sid " +
+			"went on the revocation list and the cookie was cleared: a copy replayed is refused as revoked, " +
+			"until it would have expired anyway."
+	}
+	return ""
 }
 
 // reasonText explains a Reason in words, for the session strategy or the
@@ -64,16 +86,42 @@ func reasonText(session bool, reason auth.Reason) string {
 	return ""
 }
 
+// when is a moment for people: the time in UTC, and how far it is from
+// now in words ("in 29 min", "3 s ago").
 func when(t, now time.Time) string {
 	d := t.Sub(now).Round(time.Second)
-	rel := "in " + d.String()
+	rel := "in " + roughly(d)
 	switch {
 	case d == 0:
 		rel = "now"
 	case d < 0:
-		rel = (-d).String() + " ago"
+		rel = roughly(-d) + " ago"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + rel + ")"
+}
+
+// roughly is a positive duration in its largest unit or two: "45 s",
+// "29 min", "14 min 30 s", "23 h 59 min", "3 days".
+func roughly(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + " s"
+	case d < 10*time.Minute && d%time.Minute != 0:
+		return strconv.Itoa(int(d/time.Minute)) + " min " + strconv.Itoa(int(d%time.Minute/time.Second)) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int((d+30*time.Second)/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int((d%time.Hour+30*time.Second)/time.Minute)
+		if m == 60 {
+			h, m = h+1, 0
+		}
+		if m == 0 {
+			return strconv.Itoa(h) + " h"
+		}
+		return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+	}
+	return strconv.Itoa(int((d+12*time.Hour)/(24*time.Hour))) + " days"
 }
 
 // sessionPanel is what the session cookie of id proves, and how.
@@ -132,7 +180,7 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(st.Raw))},
 		{Label: "Server-side record", Value: "none read to check it: the signature is the proof",
 			Note: "The login is listed in the index of logins, which only your list of logins reads."},
-		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now),
+		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now) + " · exp " + strconv.FormatInt(claims.ExpiresAt.Unix(), 10),
 			Note: "With less than half its life left, a request swaps it for a fresh token."},
 		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Auth.Settings().Lifetime), now),
 			Note: "Login time plus the session lifetime: no renewal goes past it."},

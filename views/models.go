@@ -127,6 +127,8 @@ type CompareView struct {
 	Page
 	Front  string // "session", "jwt" or "" for side by side
 	Panels []Panel
+	// Notice says what a logout that just redirected here did.
+	Notice string
 }
 
 // ErrorView is a 4xx or 5xx page.

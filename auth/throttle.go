@@ -187,7 +187,10 @@ func (t *throttle) login(ctx context.Context, account, address string, check fun
 	u, err := check()
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
-		if err := t.store.AddLoginFailure(ctx, account, address, now, now.Add(-Pause)); err != nil {
+		// The delay runs from the answer, not from the start of the
+		// check: a slow hash must not eat into it.
+		at := t.now()
+		if err := t.store.AddLoginFailure(ctx, account, address, at, at.Add(-Pause)); err != nil {
 			return User{}, fmt.Errorf("auth: record login failure: %w", err)
 		}
 	case err == nil && f.Account > 0:

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -236,16 +237,20 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A cookie of another user, which a browser can hold beside this
 	// one, is left as it is.
+	var renewed []string
 	if id.Session.SignedIn() && id.Session.User.ID == u.ID {
 		if _, err := s.sessions.Login(r, u); err != nil {
 			return err
 		}
+		renewed = append(renewed, "a new session token")
 	}
 	if id.JWT.SignedIn() && id.JWT.User.ID == u.ID {
 		if _, err := s.tokens.Login(w, r, u); err != nil {
 			return err
 		}
+		renewed = append(renewed, "a new JWT")
 	}
+	v.Renewed = strings.Join(renewed, " and ")
 	s.log.InfoContext(r.Context(), "password changed", "id", web.RequestID(r.Context()),
 		"client", ClientAddress(r), "user_id", u.ID, "ended", len(others))
 	v.Changed = true

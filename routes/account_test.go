@@ -564,7 +564,7 @@ func TestAccountLogOutEverywhere(t *testing.T) {
 	if !strings.Contains(r.body, "Logged out everywhere") {
 		t.Errorf("page does not say Logged out everywhere")
 	}
-	if m := regexp.MustCompile(`(\d+)\s+login\(s\) ended`).FindStringSubmatch(r.body); m == nil || m[1] != "4" {
+	if m := regexp.MustCompile(`(\d+)\s+logins? ended`).FindStringSubmatch(r.body); m == nil || m[1] != "4" {
 		t.Errorf("page says %v logins ended, want 4", m)
 	}
 	if n := len(cards(r.body)); n != 4 {
@@ -646,8 +646,13 @@ func TestPasswordChange(t *testing.T) {
 	if !strings.Contains(r.body, "Password changed") {
 		t.Fatalf("page does not say Password changed:\n%s", r.body)
 	}
+	t.Run("the page says what this browser goes on with", func(t *testing.T) {
+		if !strings.Contains(r.body, "This browser stays logged in with a new session token and a new JWT;") {
+			t.Errorf("the page does not say this browser got a new session token and a new JWT")
+		}
+	})
 	t.Run("the page lists the other device's logins as ended", func(t *testing.T) {
-		if m := regexp.MustCompile(`(\d+)\s+other login\(s\) ended`).FindStringSubmatch(r.body); m == nil || m[1] != "2" {
+		if m := regexp.MustCompile(`(\d+)\s+other logins? ended`).FindStringSubmatch(r.body); m == nil || m[1] != "2" {
 			t.Errorf("page says %v other logins ended, want 2", m)
 		}
 		cs := cards(r.body)

@@ -2,13 +2,18 @@ package routes
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/web"
@@ -29,7 +34,28 @@ func (s *server) compare(w http.ResponseWriter, r *http.Request) error {
 	for i := range panels {
 		panels[i].Front = panels[i].Strategy.Key == front
 	}
-	return s.Web.Render(w, r, http.StatusOK, views.Compare(views.CompareView{Page: s.Web.Page(r, "Compare"), Front: front, Panels: panels}))
+	v := views.CompareView{Page: s.Web.Page(r, "Compare"), Front: front, Panels: panels,
+		Notice: logoutNotice(r.URL.Query().Get(loggedOutParam))}
+	return s.Web.Render(w, r, http.StatusOK, views.Compare(v))
+}
+
+// loggedOutParam names, in the compare page's URL, the strategy a logout
+// that redirected there ended.
+const loggedOutParam = "loggedout"
+
+// logoutNotice says what logging out of a strategy did; "" for anything
+// else.
+func logoutNotice(strategy string) string {
+	switch strategy {
+	case links.Session.Key:
+		return "You logged out of the server session. Its record was deleted, so the cookie, and any copy of it, " +
+			"names nothing now: a copy replayed is told revoked."
+	case links.JWT.Key:
+		return "You logged out of the JWT login. A signed token cannot be recalled, so its jti and its login's sid " +
+			"went on the revocation list and the cookie was cleared: a copy replayed is refused as revoked, " +
+			"until it would have expired anyway."
+	}
+	return ""
 }
 
 // reasonText explains a Reason in words, for the session strategy or the
@@ -60,16 +86,42 @@ func reasonText(session bool, reason auth.Reason) string {
 	return ""
 }
 
+// when is a moment for people: the time in UTC, and how far it is from
+// now in words ("in 29 min", "3 s ago").
 func when(t, now time.Time) string {
 	d := t.Sub(now).Round(time.Second)
-	rel := "in " + d.String()
+	rel := "in " + roughly(d)
 	switch {
 	case d == 0:
 		rel = "now"
 	case d < 0:
-		rel = (-d).String() + " ago"
+		rel = roughly(-d) + " ago"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + rel + ")"
+}
+
+// roughly is a positive duration in its largest unit or two: "45 s",
+// "29 min", "14 min 30 s", "23 h 59 min", "3 days".
+func roughly(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + " s"
+	case d < 10*time.Minute && d%time.Minute != 0:
+		return strconv.Itoa(int(d/time.Minute)) + " min " + strconv.Itoa(int(d%time.Minute/time.Second)) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int((d+30*time.Second)/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int((d%time.Hour+30*time.Second)/time.Minute)
+		if m == 60 {
+			h, m = h+1, 0
+		}
+		if m == 0 {
+			return strconv.Itoa(h) + " h"
+		}
+		return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+	}
+	return strconv.Itoa(int((d+12*time.Hour)/(24*time.Hour))) + " days"
 }
 
 // sessionPanel is what the session cookie of id proves, and how.
@@ -91,6 +143,8 @@ func (s *server) sessionPanel(id auth.Identity) views.Panel {
 		{Label: "Idle deadline", Value: when(rec.IdleDeadline, now), Note: "Requests move it forward, writing the record back at most once every " +
 			views.Human(s.Auth.Settings().IdleStep) + ", so it can come up to that much early."},
 		{Label: "Absolute deadline", Value: when(rec.Deadline, now), Note: "No activity extends it; then you log in again."},
+		{Label: "Ending it from another device", Value: "delete its record",
+			Note: "Nothing new is needed: every request reads the record, so the next one finds it gone. Your logins are listed under Account."},
 	}
 	return p
 }
@@ -102,12 +156,12 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 	p.HasCookie = st.Raw != ""
 	var payload []byte
 	if p.HasCookie {
-		p.Header, p.Claims, payload = decodeJWT(st.Raw)
+		p.Token, payload = decodedTokens.get(st.Raw, st.SignedIn())
 	}
 	if !st.SignedIn() {
 		reason := auth.ReasonFor(st.Err)
 		p.Reason, p.ReasonText = string(reason), reasonText(false, reason)
-		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none: a JWT never has one"}}
+		p.Facts = []views.Fact{{Label: "Server-side record", Value: "none read to check a token; revocation entries after logout"}}
 		if reason == auth.ReasonExpired {
 			if _, err := s.tokens.Genuine(st.Raw); err == nil {
 				p.CanEnd = true
@@ -121,15 +175,18 @@ func (s *server) jwtPanel(id auth.Identity) views.Panel {
 		return p
 	}
 	claims, now := st.Claims, id.At
-	p.SignedIn, p.Username, p.Verified = true, st.User.Username, true
+	p.SignedIn, p.Username = true, st.User.Username
 	p.Facts = []views.Fact{
 		{Label: "Cookie value", Value: fmt.Sprintf("a %d-byte signed token; its claims are below", len(st.Raw))},
-		{Label: "Server-side record", Value: "none: the signature is the proof"},
-		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now),
+		{Label: "Server-side record", Value: "none read to check it: the signature is the proof",
+			Note: "The login is listed in the index of logins, which only your list of logins reads."},
+		{Label: "Expires (exp)", Value: when(claims.ExpiresAt.Time, now) + " · exp " + strconv.FormatInt(claims.ExpiresAt.Unix(), 10),
 			Note: "With less than half its life left, a request swaps it for a fresh token."},
 		{Label: "Renewal horizon", Value: when(claims.AuthTime.Add(s.Auth.Settings().Lifetime), now),
 			Note: "Login time plus the session lifetime: no renewal goes past it."},
 		s.revokedFact(claims.ID, claims.SessionID),
+		{Label: "Ending it from another device", Value: "revoke its login's sid",
+			Note: "That needs the table of JWT logins, to find the sid, and the revocation list every check reads: a session by another name."},
 	}
 	return p
 }
@@ -158,6 +215,67 @@ func decodeJWT(raw string) (header, claims string, payload []byte) {
 	header, _ = decodeSegment(parts[0])
 	claims, payload = decodeSegment(parts[1])
 	return header, claims, payload
+}
+
+// decodedTokens remembers, for each JWT a page has shown, its decoded
+// claims and its views.DecodedToken, rendered. A browser sends the same
+// token with every request until it is renewed, so decoding, indenting and
+// escaping it again for each page is wasted work. It memoizes a pure
+// function of the token, so one cache serves every server in the process.
+var decodedTokens = tokenCache{m: make(map[tokenKey]decodedToken)}
+
+// maxCachedTokens bounds the cache at about a megabyte. When it is full it
+// starts over: tokens sent by anyone can fill it, and they should cost no
+// more than a decode each, never memory.
+const maxCachedTokens = 512
+
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[tokenKey]decodedToken
+}
+
+type tokenKey struct {
+	raw      string
+	verified bool
+}
+
+type decodedToken struct {
+	view    templ.Component
+	payload []byte
+}
+
+// get returns views.DecodedToken for raw, or nil when its claims do not
+// decode, and the decoded claims, which are shared: callers read them and
+// never change them. Only tokens whose claims decode are remembered.
+func (c *tokenCache) get(raw string, verified bool) (templ.Component, []byte) {
+	k := tokenKey{raw, verified}
+	c.mu.Lock()
+	d, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return d.view, d.payload
+	}
+	header, claims, payload := decodeJWT(raw)
+	if payload == nil {
+		return nil, nil
+	}
+	view := views.DecodedToken(header, claims, verified)
+	var html strings.Builder
+	if err := view.Render(context.Background(), &html); err != nil {
+		// Rendering into memory does not fail; if it ever did, the page
+		// renders the component itself and meets the error there.
+		return view, payload
+	}
+	// The HTML is templ's own rendering of view, escaped as it escapes
+	// everything, so writing it as is shows exactly what view would.
+	d = decodedToken{templ.Raw(html.String()), payload}
+	c.mu.Lock()
+	if len(c.m) >= maxCachedTokens {
+		clear(c.m)
+	}
+	c.m[k] = d
+	c.mu.Unlock()
+	return d.view, d.payload
 }
 
 // tokenIDs reads the jti and sid of a token that did not verify, for the

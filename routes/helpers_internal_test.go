@@ -1,14 +1,19 @@
 package routes
 
 import (
+	"context"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/a-h/templ"
+
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/views"
 )
 
 func TestLocalPath(t *testing.T) {
@@ -153,22 +158,84 @@ func TestWhen(t *testing.T) {
 		t    time.Time
 		want string
 	}{
-		{now.Add(5 * time.Minute), "2025-03-04 05:11:07 UTC (in 5m0s)"},
-		{now.Add(-90 * time.Second), "2025-03-04 05:04:37 UTC (1m30s ago)"},
+		{now.Add(5 * time.Minute), "2025-03-04 05:11:07 UTC (in 5 min)"},
+		{now.Add(-90 * time.Second), "2025-03-04 05:04:37 UTC (1 min 30 s ago)"},
 		{now, "2025-03-04 05:06:07 UTC (now)"},
-		{now.Add(25 * time.Hour), "2025-03-05 06:06:07 UTC (in 25h0m0s)"},
-		{now.Add(-48 * time.Hour), "2025-03-02 05:06:07 UTC (48h0m0s ago)"},
+		{now.Add(25 * time.Hour), "2025-03-05 06:06:07 UTC (in 25 h)"},
+		{now.Add(-48 * time.Hour), "2025-03-02 05:06:07 UTC (2 days ago)"},
 		// The distance is rounded to the second; the time is truncated.
-		{now.Add(1400 * time.Millisecond), "2025-03-04 05:06:08 UTC (in 1s)"},
-		{now.Add(1600 * time.Millisecond), "2025-03-04 05:06:08 UTC (in 2s)"},
+		{now.Add(1400 * time.Millisecond), "2025-03-04 05:06:08 UTC (in 1 s)"},
+		{now.Add(1600 * time.Millisecond), "2025-03-04 05:06:08 UTC (in 2 s)"},
 		{now.Add(-400 * time.Millisecond), "2025-03-04 05:06:06 UTC (now)"},
-		{now.Add(-600 * time.Millisecond), "2025-03-04 05:06:06 UTC (1s ago)"},
+		{now.Add(-600 * time.Millisecond), "2025-03-04 05:06:06 UTC (1 s ago)"},
 		// Shown in UTC whatever zone the time carries.
-		{now.Add(time.Hour).In(berlin), "2025-03-04 06:06:07 UTC (in 1h0m0s)"},
+		{now.Add(time.Hour).In(berlin), "2025-03-04 06:06:07 UTC (in 1 h)"},
 	}
 	for _, tc := range tests {
 		if got := when(tc.t, now); got != tc.want {
 			t.Errorf("when(%v, %v) = %q, want %q", tc.t, now, got, tc.want)
+		}
+	}
+}
+
+func TestRoughly(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0 s"},
+		{59 * time.Second, "59 s"},
+		{time.Minute, "1 min"},
+		{14*time.Minute + 29*time.Second, "14 min"},
+		{14*time.Minute + 30*time.Second, "15 min"},
+		{9*time.Minute + 59*time.Second, "9 min 59 s"},
+		{29*time.Minute + 59*time.Second, "30 min"},
+		{time.Hour, "1 h"},
+		{23*time.Hour + 59*time.Minute + 40*time.Second, "24 h"},
+		{23*time.Hour + 58*time.Minute, "23 h 58 min"},
+		{47 * time.Hour, "47 h"},
+		{72*time.Hour + time.Hour, "3 days"},
+	}
+	for _, tc := range tests {
+		if got := roughly(tc.d); got != tc.want {
+			t.Errorf("roughly(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestTokenCache(t *testing.T) {
+	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	header := seg(`{"alg":"HS256","typ":"JWT"}`)
+	html := func(c templ.Component) string {
+		var b strings.Builder
+		if err := c.Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	c := tokenCache{m: make(map[tokenKey]decodedToken)}
+	for i := range maxCachedTokens + 10 {
+		raw := header + "." + seg(fmt.Sprintf(`{"jti":"<j-%d>"}`, i)) + ".sig"
+		h, claims, _ := decodeJWT(raw)
+		for _, verified := range []bool{true, false, true} {
+			view, payload := c.get(raw, verified)
+			if view == nil || payload == nil {
+				t.Fatalf("get(%q, %t) = %v, %q, want a view and the claims", raw, verified, view, payload)
+			}
+			if got, want := html(view), html(views.DecodedToken(h, claims, verified)); got != want {
+				t.Fatalf("get(%q, %t) renders %q, want %q", raw, verified, got, want)
+			}
+			if jti, _ := tokenIDs(payload); jti != fmt.Sprintf("<j-%d>", i) {
+				t.Fatalf("get(%q, %t): jti %q", raw, verified, jti)
+			}
+		}
+		if len(c.m) > maxCachedTokens {
+			t.Fatalf("after %d tokens the cache holds %d, want at most %d", i+1, len(c.m), maxCachedTokens)
+		}
+	}
+	for _, raw := range []string{"", "a.b", header + ".!!.sig", header + "." + seg(`["j"]`) + ".sig"} {
+		if view, payload := c.get(raw, false); view != nil || payload != nil {
+			t.Errorf("get(%q) = %v, %q, want nil, nil", raw, view, payload)
 		}
 	}
 }

@@ -159,7 +159,9 @@ func (s *server) logout(st strategy) web.Handler {
 		if err := st.logout(w, r, id); err != nil {
 			return err
 		}
-		http.Redirect(w, r, st.view.Login, http.StatusSeeOther)
+		// The compare page then shows what the logout did, beside the
+		// other strategy's state.
+		http.Redirect(w, r, pathCompare+"?"+loggedOutParam+"="+st.view.Key, http.StatusSeeOther)
 		return nil
 	}
 }

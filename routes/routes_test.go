@@ -640,8 +640,12 @@ func TestStrategyFlow(t *testing.T) {
 				}
 
 				r = ts.postForm(t, c, st.logout, nil)
-				if r.status != http.StatusSeeOther || r.location() != st.login {
-					t.Fatalf("logout: %d to %q, want 303 to %s", r.status, r.location(), st.login)
+				if want := "/compare?loggedout=" + st.key; r.status != http.StatusSeeOther || r.location() != want {
+					t.Fatalf("logout: %d to %q, want 303 to %s", r.status, r.location(), want)
+				}
+				notice := ts.get(t, c, r.location())
+				if got := testID(notice.body, "logout-notice"); !strings.Contains(got, "You logged out of the "+map[string]string{"session": "server session", "jwt": "JWT login"}[st.key]) {
+					t.Errorf("compare after logout: notice %q", got)
 				}
 				if ck := r.cookie(st.cookie); ck == nil || ck.MaxAge >= 0 {
 					t.Errorf("logout did not expire the %s cookie: %q", st.cookie, r.header.Values("Set-Cookie"))

@@ -1,5 +1,7 @@
 package views
 
+import "strconv"
+
 // LoginRow is one login in the lists of the account pages, its times
 // already in words.
 type LoginRow struct {
@@ -39,5 +41,14 @@ type PasswordView struct {
 	CurrentError             string
 	PasswordError            string
 	Changed                  bool
+	Renewed                  string     // what this browser goes on with: "a new session token and a new JWT"
 	Ended                    []LoginRow // the other logins the change ended
+}
+
+// count is n with the noun that fits it: "1 login", "2 logins".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

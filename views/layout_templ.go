@@ -301,7 +301,7 @@ func Layout(p Page) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Nav.SessionUser != "" || p.Nav.JWTUser != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<li class=\"who-item account\"><details class=\"account-menu\"><summary>Account</summary><ul aria-label=\"Account\"><li><a href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<li class=\"who-item account\"><details class=\"account-menu\"><summary data-testid=\"account-menu\">Account</summary><ul aria-label=\"Account\"><li><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -197,3 +197,35 @@ func micros(d time.Duration) string {
 func indexedBytes(keyLen int) int { return 2*keyLen + 2*8 }
 
 func bytes(n int) string { return strconv.Itoa(n) + " bytes" }
+
+// The sample token of step 2's primer: authlab's header and claims with
+// made-up values, HMAC-SHA256-signed with a made-up key, split at its dots.
+var sampleJWT = [3]string{
+	"eyJhbGciOiJIUzI1NiIsImtpZCI6IjVlM2E5MGMxZDI3YjRmODYiLCJ0eXAiOiJKV1QifQ",
+	"eyJpc3MiOiJhdXRobGFiIiwic3ViIjoiNDIiLCJhdWQiOlsiYXV0aGxhYiJdLCJleHAiOjE3MzU3MzM3MDAsImlhdCI6MTczNTczMjgwMCwianRpIjoiSzdRVzNaUDJYSDVNTkI0UlRENllWQ1FGSkEiLCJhdXRoX3RpbWUiOjE3MzU3MjkyMDAsInNpZCI6Ik40VkcyTEtYN1RSV1EzRFpNQkg1WVNQRTZDIn0",
+	"oQyhw3RqGD8ZDWCkHZ04aVRIAH31KDJFjcInRjjz0wo",
+}
+
+// sampleHeader and sampleClaims are sampleJWT's first two parts, decoded
+// and indented.
+const (
+	sampleHeader = `{
+  "alg": "HS256",
+  "kid": "5e3a90c1d27b4f86",
+  "typ": "JWT"
+}`
+	sampleClaims = `{
+  "iss": "authlab",
+  "sub": "42",
+  "aud": ["authlab"],
+  "exp": 1735733700,
+  "iat": 1735732800,
+  "jti": "K7QW3ZP2XH5MNB4RTD6YVCQFJA",
+  "auth_time": 1735729200,
+  "sid": "N4VG2LKX7TRWQ3DZMBH5YSPE6C"
+}`
+)
+
+// sessionKeyChars is the length of the key a session record is stored
+// under: the SHA-256 of its token, in hex (auth's sessionKey).
+const sessionKeyChars = 64

@@ -9,6 +9,8 @@ package views
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "strings"
+
 // stepData is step 1: the users table and how a password is stored.
 func stepData(v LearnStepView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -90,59 +92,63 @@ func stepConfig(v LearnStepView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section aria-labelledby=\"settings\"><h2 id=\"settings\">This server's settings</h2><p>Every setting is a flag and an environment variable, the flag winning, except the JWT key, which is read from the environment only: flags are visible to anyone who can run <code>ps</code>. authlab checks them all before it starts serving; an unusable value stops it with one line saying why.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Settings (scrolls sideways)\"><table class=\"learn-table\"><thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Comes from</th><th scope=\"col\">On this server</th><th scope=\"col\">What a bad value does</th></tr></thead> <tbody><tr><th scope=\"row\">JWT signing key</th><td><code>AUTHLAB_JWT_SECRET</code> (required with PostgreSQL), else generated once into <code>jwt-keys.json</code> in the data folder, never the database</td><td>never shown</td><td>Under 32 bytes: refused at start. A guessable key lets anyone who has seen one token test guesses offline, then sign tokens for any user.</td></tr><tr><th scope=\"row\">JWT time to live</th><td><code>-jwt-ttl</code>, <code>AUTHLAB_JWT_TTL</code></td><td data-testid=\"setting-jwt-ttl\">")
+		templ_7745c5c3_Err = primer(v).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<section aria-labelledby=\"settings\"><h2 id=\"settings\">This server's settings</h2><p>Every setting is a flag and an environment variable, the flag winning, except the JWT key, which is read from the environment only: flags are visible to anyone who can run <code>ps</code>. authlab checks them all before it starts serving; an unusable value stops it with one line saying why.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Settings (scrolls sideways)\"><table class=\"learn-table\"><thead><tr><th scope=\"col\">Setting</th><th scope=\"col\">Comes from</th><th scope=\"col\">On this server</th><th scope=\"col\">What a bad value does</th></tr></thead> <tbody><tr><th scope=\"row\">JWT signing key</th><td data-label=\"Comes from\"><code>AUTHLAB_JWT_SECRET</code> (required with PostgreSQL), else generated once into <code>jwt-keys.json</code> in the data folder, never the database</td><td data-label=\"On this server\">never shown</td><td data-label=\"What a bad value does\">Under 32 bytes: refused at start. A guessable key, such as a passphrase, lets anyone who has seen one token test guesses offline, then sign tokens for any user. Shared with a deployment that has its own database: its tokens are accepted here, for whoever has the same user id here.</td></tr><tr><th scope=\"row\">JWT time to live</th><td data-label=\"Comes from\"><code>-jwt-ttl</code>, <code>AUTHLAB_JWT_TTL</code></td><td data-label=\"On this server\" data-testid=\"setting-jwt-ttl\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 126, Col: 66}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 129, Col: 94}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</td><td>Too long: a copied token works for longer, and logout must remember its id for longer.</td></tr><tr><th scope=\"row\">Session idle timeout</th><td><code>-session-idle</code>, <code>AUTHLAB_SESSION_IDLE</code></td><td data-testid=\"setting-session-idle\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</td><td data-label=\"What a bad value does\">Too long: a copied token works for longer, and logout must remember its id for longer.</td></tr><tr><th scope=\"row\">Session idle timeout</th><td data-label=\"Comes from\"><code>-session-idle</code>, <code>AUTHLAB_SESSION_IDLE</code></td><td data-label=\"On this server\" data-testid=\"setting-session-idle\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdle))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 132, Col: 76}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 135, Col: 104}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</td><td>Too long: a session left open on a shared computer stays usable. Too short: people are logged out while reading.</td></tr><tr><th scope=\"row\">Session lifetime</th><td><code>-session-lifetime</code>, <code>AUTHLAB_SESSION_LIFETIME</code></td><td data-testid=\"setting-session-lifetime\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</td><td data-label=\"What a bad value does\">Too long: a session left open on a shared computer stays usable. Too short: people are logged out while reading.</td></tr><tr><th scope=\"row\">Session lifetime</th><td data-label=\"Comes from\"><code>-session-lifetime</code>, <code>AUTHLAB_SESSION_LIFETIME</code></td><td data-label=\"On this server\" data-testid=\"setting-session-lifetime\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionLifetime))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 138, Col: 84}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 141, Col: 112}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</td><td>The most a busy user stays logged in without typing the password again, under either strategy: JWT renewal stops there too.</td></tr><tr><th scope=\"row\">Session store</th><td><code>-session-store</code>, <code>AUTHLAB_SESSION_STORE</code></td><td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</td><td data-label=\"What a bad value does\">The most a busy user stays logged in without typing the password again, under either strategy: JWT renewal stops there too.</td></tr><tr><th scope=\"row\">Session store</th><td data-label=\"Comes from\"><code>-session-store</code>, <code>AUTHLAB_SESSION_STORE</code></td><td data-label=\"On this server\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var6 string
 		templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionStore)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 144, Col: 35}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 147, Col: 63}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</td><td><code>memory</code> loses every session at a restart and cannot be shared by several instances.</td></tr><tr><th scope=\"row\">Secure cookies</th><td>an <code>https</code> <code>-base-url</code></td><td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</td><td data-label=\"What a bad value does\"><code>memory</code> loses every session at a restart and cannot be shared by several instances.</td></tr><tr><th scope=\"row\">Secure cookies</th><td data-label=\"Comes from\">an <code>https</code> <code>-base-url</code></td><td data-label=\"On this server\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -154,7 +160,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 152, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 155, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -167,7 +173,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.JWTCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 152, Col: 84}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 155, Col: 84}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
@@ -185,7 +191,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 154, Col: 44}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 157, Col: 44}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -198,7 +204,7 @@ func stepConfig(v LearnStepView) templ.Component {
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.JWTCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 154, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 157, Col: 83}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 			if templ_7745c5c3_Err != nil {
@@ -209,7 +215,7 @@ func stepConfig(v LearnStepView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</td><td>Behind https without it, a cookie could be sent over plain http and read on the way.</td></tr></tbody></table></div></section><section aria-labelledby=\"key\"><h2 id=\"key\">The JWT key</h2><p>HS256 signs with one secret key, and the same key verifies. Whoever has it can make tokens the server will accept for any user, so it must be long and random, and it must be the same on every instance that checks tokens.</p><p>Every token names its key in the <code>kid</code> header, so keys can change without signing everyone out. A <code>kid</code> is derived from the key and reveals nothing of it; one the server does not know is a bad signature, and a token with no <code>kid</code> is checked with the signing key alone. <code>AUTHLAB_JWT_SECRET</code> is the key itself, as in the tutorial's <code>jwt.sign(payload, secret)</code>; <code>AUTHLAB_JWT_PREVIOUS_SECRET</code> still verifies while a new secret is rolled out (<code>openssl rand -base64 32</code> makes a good one: a 32-character passphrase passes the length check but is not random).</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</td><td data-label=\"What a bad value does\">Behind https without it, a cookie could be sent over plain http and read on the way.</td></tr></tbody></table></div></section><section aria-labelledby=\"key\"><h2 id=\"key\">The JWT key</h2><p>HS256 signs with one secret key, and the same key verifies. Whoever has it can make tokens the server will accept for any user, so it must be long and random, and it must be the same on every instance that checks tokens.</p><p>It must also never be shared by deployments with separate databases, say staging and production, or two customers' installations. A token says <code>\"sub\": \"2\"</code>, and that means user 2 of whichever database the verifying server reads: with one secret, user 2 of staging is signed in as production's user 2, a different person. One secret belongs to one set of users.</p><p>Every token names its key in the <code>kid</code> header, so keys can change without signing everyone out. A <code>kid</code> is derived from the key and reveals nothing of it; one the server does not know is a bad signature, and a token with no <code>kid</code> is checked with the signing key alone. <code>AUTHLAB_JWT_SECRET</code> is the key itself, as in the tutorial's <code>jwt.sign(payload, secret)</code>; <code>AUTHLAB_JWT_PREVIOUS_SECRET</code> still verifies while a new secret is rolled out.</p><p>The length check counts bytes, not randomness: a 32-character passphrase passes it and is still a guess away. Make a secret from the system's random source instead, 32 random bytes written as base64:</p><pre tabindex=\"0\" class=\"learn-cmd\" data-testid=\"make-secret\"><code>export AUTHLAB_JWT_SECRET=$(openssl rand -base64 32)</code></pre>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -225,7 +231,7 @@ func stepConfig(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</section><div class=\"learn-pair\"><section aria-labelledby=\"session-settings\"><h2 id=\"session-settings\">The session settings</h2><p>The session strategy is a thin layer over one <code>scs.SessionManager</code>. Its cookie is <code>HttpOnly</code> (page scripts cannot read it), <code>SameSite=Lax</code> (other sites' forms do not send it) and <code>Secure</code> behind https. It has no <code>Expires</code>: the server alone decides when a session is over.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</section><div class=\"learn-pair\"><section aria-labelledby=\"session-settings\"><h2 id=\"session-settings\">The session settings</h2><p>The session strategy is a thin layer over one <code>scs.SessionManager</code>. Its cookie is <code>HttpOnly</code> (page scripts cannot read it), <code>SameSite=Lax</code> (other sites' forms and scripts do not send it; a link followed from another site does) and <code>Secure</code> behind https. It has no <code>Expires</code>: the server alone decides when a session is over. The browser is meant to forget the cookie when it closes, but one that restores your tabs keeps it, so the server's timeouts are what end an abandoned session.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -353,13 +359,13 @@ func stepRequests(v LearnStepView) templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdleStep))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 294, Col: 80}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 309, Col: 80}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, " old or more. A busy session costs one store write per step rather than one per request, and the idle deadline can come up to one step early, never late. No record, or one idle too long, means the session is over, but not why: idle, past its lifetime and logged out all look the same, so all are reported as <code>expired</code>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, " old or more. A busy session costs one store write per step rather than one per request, and the idle deadline can come up to one step early, never late. No record, or one idle too long, means the session is over. The record alone cannot say why, so the index of logins (below) is asked: a login the server ended, by logout, from the list of logins or by a password change, is reported <code>revoked</code>; one that ran out of time, <code>expired</code>.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -375,7 +381,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. Then, as for the session, the user is loaded by id.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<p><code>Verify</code> reads no store: the signature proves the claims came from this server, and the revocation list it consults is held in memory. It remembers a token that passed, by its exact bytes, so the HMAC runs once per token, not once per request; the time claims and the list are checked every time. (With PostgreSQL, an instance that has lost its connection for news of revocations looks each token up in the table until it is back.) Then, as for the session, the user is looked up by id.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -415,7 +421,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p>Until you log out, though, a copy is as good as your own token, and renews itself the same way. And the list itself lives in this process's memory:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p>The list lives in each process's memory, written through to the database:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -423,7 +429,72 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td>cleared, and dead</td><td>cleared, and its id revoked until its <code>exp</code></td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td>dead on its next request</td><td>refused by this process at once; with PostgreSQL, by every other instance as soon as the database's notification reaches it (a median of 0.2 ms, 0.4 ms at most, over 30 logouts on one machine)</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td>no such thing: the token does not change while you are logged in</td><td>refused: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\">still logged in: each device has its own session or token, and logging out ends only the one it sends; end them from the list of your logins (below)</td></tr></tbody></table></div></section><section aria-labelledby=\"end-others\"><h2 id=\"end-others\">Ending your other logins</h2><p>OWASP ASVS 5.0 asks for more than logging out here: users can see their sessions and end any or all of them (7.5.2), a password change offers to end the others (7.4.3), and logout makes even self-contained tokens stop working (7.4.1). authlab's <a href=\"/account/sessions\">Where you are logged in</a> page lists every live login under both strategies, with End, End all others and Log out everywhere, and a <a href=\"/account/password\">password change</a> ends every login but the one making it.</p><p>To list logins at all, the server needs an index of them: <code>Sessions.Login</code> and <code>Tokens.Issue</code> each add a row to <code>logins</code>. Ending one then differs by strategy:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<p>So logout refuses a copied token exactly when these hold:</p><ul><li><strong>Logout had a token to name the login by.</strong> Your browser presents its JWT cookie at logout, even one that has expired, and every token renewed from that login shares its <code>sid</code>. A browser that no longer holds the cookie has nothing to revoke; closing the browser revokes nothing either. Then only <a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var14 string
+		templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(v.Links.Devices)).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 380, Col: 78}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\">ending the login</a> from another device or a password change stops the copy.</li><li><strong>The instance checking the copy has heard.</strong> The process you logged out on refuses it at once. With SQLite that is the only process. With PostgreSQL every other instance hears through <code>LISTEN</code>/<code>NOTIFY</code>, a fraction of a millisecond later on one machine; one that cannot listen at the moment looks each token up in the table instead.</li><li><strong>Before that, the copy is as good as yours.</strong> Until you log out, it renews itself like your own token (when it is sent as a cookie), up to ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var15 string
+		templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTLifetime))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 391, Col: 87}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, " after you typed the password.</li></ul><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"What logout undoes (scrolls sideways)\"><table class=\"learn-table\"><caption>What logout can and cannot undo</caption> <thead><tr><th scope=\"col\">After logout…</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr><th scope=\"row\">the browser's own cookie</th><td data-label=\"Server session\">cleared, and dead</td><td data-label=\"JWT cookie\">cleared, and its <code>jti</code> and <code>sid</code> revoked</td></tr><tr><th scope=\"row\">a copy of the current cookie</th><td data-label=\"Server session\">dead on its next request, on every instance</td><td data-label=\"JWT cookie\">refused by this process at once; with PostgreSQL, by every other instance as soon as the database's notification reaches it (a median of 0.2 ms, 0.4 ms at most, over 30 logouts on one machine)</td></tr><tr><th scope=\"row\">a copy taken before a renewal</th><td data-label=\"Server session\">no such thing: the token does not change while you are logged in</td><td data-label=\"JWT cookie\">refused, as above: it shares the login's <code>sid</code>, which logout revoked</td></tr><tr><th scope=\"row\">a copy, if you close the browser instead</th><td data-label=\"Server session\">works until it has sat unused for ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var16 string
+		templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdle))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 422, Col: 103}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, ", or ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var17 string
+		templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionLifetime))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 422, Col: 145}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, " after login</td><td data-label=\"JWT cookie\">works until its <code>exp</code>; sent as a cookie, it renews itself until ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var18 string
+		templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTLifetime))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 423, Col: 140}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, " after login</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\" data-label=\"Both strategies\">still logged in: each device has its own session or token, and logging out ends only the one it sends; end them from the list of your logins (below)</td></tr></tbody></table></div></section><section aria-labelledby=\"end-others\"><h2 id=\"end-others\">Ending your other logins</h2><p>OWASP ASVS 5.0 asks for more than logging out here: users can see their sessions and end any or all of them (7.5.2), a password change offers to end the others (7.4.3), and logout makes even self-contained tokens stop working (7.4.1). authlab's <a href=\"/account/sessions\">Where you are logged in</a> page lists every live login under both strategies, with End, End all others and Log out everywhere, and a <a href=\"/account/password\">password change</a> ends every login but the one making it.</p><p>To list logins at all, the server needs an index of them: <code>Sessions.Login</code> and <code>Tokens.Issue</code> each add a row to <code>logins</code>. Ending one then differs by strategy:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -431,7 +502,129 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<ul><li>A server session needed nothing new: its record was always a row the server reads on every request. Deleting it ends the login wherever the cookie is.</li><li>A JWT needed two things the strategy is supposed to spare you: a table of its logins, to find the <code>sid</code>, and the revocation list that every check consults. A JWT you can list and revoke is a session by another name. The other way to do it is a per-user epoch (\"tokens issued before this moment are void\"), which every request must look up too: the same lookup a session makes, without the list.</li></ul><p>A copy of a session cookie whose login was ended is told <code>revoked</code>, not <code>expired</code>: the record is gone either way, and the index says which.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<ul><li>A server session needed nothing new: its record was always a row the server reads on every request. Deleting it ends the login wherever the cookie is.</li><li>A JWT needed two things the strategy is supposed to spare you: a table of its logins, to find the <code>sid</code>, and the revocation list that every check consults. A JWT you can list and revoke is a session by another name. The other way to do it is a per-user epoch (\"tokens issued before this moment are void\"), which every request must look up too: the same lookup a session makes, without the list.</li></ul><p>A copy of a session cookie whose login was ended is told <code>revoked</code>, not <code>expired</code>: the record is gone either way, and the index says which.</p></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// primer is what a reader needs before the settings: what a cookie and its
+// attributes are, what a JWT looks like inside, and what its claims mean.
+func primer(v LearnStepView) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<section aria-labelledby=\"primer-cookie\"><h2 id=\"primer-cookie\">First: what a cookie is</h2><p>A cookie is a name and a value that a server asks the browser to keep, with a <code>Set-Cookie</code> header. The browser then sends it back, in a <code>Cookie</code> header, on every request to that server that the cookie's attributes allow. Both strategies ride on one: the session's cookie holds a random token, the JWT's cookie holds the signed token itself. The attributes decide where the cookie goes and who can read it:</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Cookie attributes (scrolls sideways)\"><table class=\"learn-table\"><caption>The attributes authlab sets on both cookies</caption> <thead><tr><th scope=\"col\">Attribute</th><th scope=\"col\">What it does</th><th scope=\"col\">On this server</th></tr></thead> <tbody><tr><th scope=\"row\"><code>HttpOnly</code></th><td data-label=\"What it does\">Page scripts cannot read the cookie (<code>document.cookie</code> leaves it out). The browser still sends it, so a script injected into a page can make requests that carry it, but cannot copy it away.</td><td data-label=\"On this server\">set</td></tr><tr><th scope=\"row\"><code>Secure</code></th><td data-label=\"What it does\">The cookie is sent over https only, never in clear text.</td><td data-label=\"On this server\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if v.Settings.Secure() {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "set: the base URL is https")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "not set: the base URL is http, which is fine on your own machine only")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</td></tr><tr><th scope=\"row\"><code>SameSite=Lax</code></th><td data-label=\"What it does\">A request another site starts (its form posting here, its script or image calling here) goes without the cookie. A link followed from another site is a top-level GET navigation and does carry it, so a GET must never change anything.</td><td data-label=\"On this server\">set; forms and the API also refuse cross-origin POST and DELETE with Go's <code>http.CrossOriginProtection</code></td></tr><tr><th scope=\"row\"><code>Path=/</code></th><td data-label=\"What it does\">Sent with every request to the site, stylesheets and images included, not just pages.</td><td data-label=\"On this server\">set</td></tr><tr><th scope=\"row\"><code>__Host-</code> name prefix</th><td data-label=\"What it does\">The browser accepts the cookie only if it is <code>Secure</code>, has <code>Path=/</code> and names no <code>Domain</code>, so a neighbouring subdomain cannot plant or overwrite it.</td><td data-label=\"On this server\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if v.Settings.Secure() {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "yes: <code>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var20 string
+			templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 525, Col: 45}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</code>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "no: <code>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var21 string
+			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 527, Col: 44}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</code> (the prefix needs https)")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "</td></tr><tr><th scope=\"row\"><code>Expires</code> or <code>Max-Age</code></th><td data-label=\"What it does\">Without either, it is a session cookie, meant to go when the browser closes. Browsers that restore your previous session keep it, so closing the browser is no logout. Only the server can end a login.</td><td data-label=\"On this server\">neither: the server alone decides when a session or token has ended, and says why</td></tr></tbody></table></div></section><section aria-labelledby=\"primer-jwt\"><h2 id=\"primer-jwt\">Then: what a JWT is</h2><p>A JSON Web Token is three base64url strings joined by dots: a header, the claims, and a signature. The first two are JSON, encoded but not encrypted: anyone holding the token can read them. The third is an HMAC-SHA256 over the first two, dot included, made with the server's secret key. Change one character of the header or the claims and the signature no longer matches; without the key, no one can make a new one. Here is a sample in authlab's shape, signed with a made-up key, with each part on its own line:</p><figure class=\"learn-code\" id=\"sample-jwt\"><figcaption>A sample token (made-up values), split at its dots</figcaption><pre tabindex=\"0\" data-testid=\"sample-jwt\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var22 string
+		templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(strings.Join(sampleJWT[:], "\n."))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 554, Col: 87}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</code></pre></figure><div class=\"learn-pair\"><figure class=\"learn-code\"><figcaption>The header, decoded</figcaption><pre tabindex=\"0\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var23 string
+		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(sampleHeader)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 559, Col: 42}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</code></pre></figure><figure class=\"learn-code\"><figcaption>The claims, decoded</figcaption><pre tabindex=\"0\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var24 string
+		templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(sampleClaims)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 563, Col: 42}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "</code></pre></figure></div><p>The signature decodes to 32 bytes of HMAC output, which mean nothing without the key. The compare page decodes your own token the same way once you log in with a JWT cookie.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Claims glossary (scrolls sideways)\"><table class=\"learn-table\"><caption>What each field means</caption> <thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Meaning</th><th scope=\"col\">In the sample</th></tr></thead> <tbody><tr><th scope=\"row\"><code>alg</code>, <code>typ</code> (header)</th><td data-label=\"Meaning\">The signing algorithm and the token type. The header is the token's own claim: authlab accepts HS256 only, whatever it says.</td><td data-label=\"In the sample\">HS256, JWT</td></tr><tr><th scope=\"row\"><code>kid</code> (header)</th><td data-label=\"Meaning\">Key id: which of the server's keys signed it, so keys can change without signing everyone out.</td><td data-label=\"In the sample\">16 hex digits derived from the key</td></tr><tr><th scope=\"row\"><code>iss</code>, <code>aud</code></th><td data-label=\"Meaning\">Issuer and audience: who made the token and who it is for. A token another service issued is refused even if it shares the key.</td><td data-label=\"In the sample\">authlab, authlab</td></tr><tr><th scope=\"row\"><code>sub</code></th><td data-label=\"Meaning\">Subject: the user, here the id in the users table, as a string. It only means something next to that table.</td><td data-label=\"In the sample\">user 42</td></tr><tr><th scope=\"row\"><code>iat</code>, <code>exp</code></th><td data-label=\"Meaning\">Issued at and expires: seconds since 1970 (a NumericDate). After <code>exp</code> the token is refused.</td><td data-label=\"In the sample\">2025-01-01 12:00:00 and 12:15:00 UTC</td></tr><tr><th scope=\"row\"><code>jti</code></th><td data-label=\"Meaning\">Token id, random: what logout puts on the revocation list for this one token.</td><td data-label=\"In the sample\">K7QW…FJA</td></tr><tr><th scope=\"row\"><code>sid</code></th><td data-label=\"Meaning\">Login id, random, shared by every token renewed from one login, so logout can end them all.</td><td data-label=\"In the sample\">N4VG…E6C</td></tr><tr><th scope=\"row\"><code>auth_time</code></th><td data-label=\"Meaning\">When the password was typed. Renewal never reaches past it plus the session lifetime.</td><td data-label=\"In the sample\">11:00:00 UTC: this token was renewed an hour after login</td></tr></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

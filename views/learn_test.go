@@ -1,12 +1,18 @@
 package views
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/html"
 )
 
 var testSteps = []LearnStep{
@@ -353,5 +359,188 @@ func TestLearnQuizGraded(t *testing.T) {
 				t.Errorf("checked = %q, want %q", checked, want)
 			}
 		})
+	}
+}
+
+// tradeoffsView is the trade-offs page with made-up figures.
+func tradeoffsView() TradeoffsView {
+	return TradeoffsView{Page: testPage("/learn/tradeoffs"), Steps: testSteps, Settings: testSettings(),
+		Figures: TradeoffFigures{UserID: 1, SessionCookie: 59, JWTCookie: 359, BearerHeader: 367, SessionToken: 43,
+			SessionRecord: 52, TokenID: 26, SessionCheck: Timing{N: 1000, Each: 20 * time.Microsecond},
+			JWTCheck: Timing{N: 1000, Each: 4 * time.Microsecond}, JWTFirst: Timing{N: 20, Each: 23 * time.Microsecond},
+			MinRuns: 20, MaxRuns: 1000, Budget: 100 * time.Millisecond}}
+}
+
+// TestLearnTablesLabelEveryCell checks that every cell of every
+// walkthrough table carries its column's header as data-label, which the
+// stylesheet shows above the cell once a narrow screen stacks the columns.
+func TestLearnTablesLabelEveryCell(t *testing.T) {
+	pages := map[string]*html.Node{
+		"step 2":    render(t, LearnStepPage(stepView(2))),
+		"step 4":    render(t, LearnStepPage(stepView(4))),
+		"tradeoffs": render(t, LearnTradeoffs(tradeoffsView())),
+	}
+	for name, doc := range pages {
+		t.Run(name, func(t *testing.T) {
+			tables := findAll(doc, tag("table"), classed("learn-table"))
+			if len(tables) == 0 {
+				t.Fatal("no tables")
+			}
+			for _, table := range tables {
+				headers := texts(findAll(must(t, find(table, tag("thead")), "thead"), tag("th")))
+				for _, tr := range findAll(must(t, find(table, tag("tbody")), "tbody"), tag("tr")) {
+					col := 0
+					for c := tr.FirstChild; c != nil; c = c.NextSibling {
+						if c.Type != html.ElementNode {
+							continue
+						}
+						if c.Data == "td" {
+							got, ok := lookup(c, "data-label")
+							switch {
+							case !ok || got == "":
+								t.Errorf("%q: a cell in column %d has no data-label: %q", textOf(tr), col, textOf(c))
+							case attr(c, "colspan") == "" && col < len(headers) && got != headers[col]:
+								t.Errorf("%q: data-label %q, want the column header %q", textOf(tr), got, headers[col])
+							}
+						}
+						col++
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLearnPrimer checks step 2's primer: the cookie attributes, a sample
+// JWT whose parts decode to what the page says they hold, and a glossary
+// of every claim authlab writes.
+func TestLearnPrimer(t *testing.T) {
+	dec := func(s string) []byte {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatalf("sample part %q: %v", s, err)
+		}
+		return b
+	}
+	for i, want := range []string{sampleHeader, sampleClaims} {
+		var got, shown any
+		if err := json.Unmarshal(dec(sampleJWT[i]), &got); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(want), &shown); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, shown) {
+			t.Errorf("part %d decodes to %v, but the page shows %v", i+1, got, shown)
+		}
+	}
+	if n := len(dec(sampleJWT[2])); n != sha256.Size {
+		t.Errorf("the signature is %d bytes, want an HMAC-SHA256's %d", n, sha256.Size)
+	}
+
+	doc := render(t, LearnStepPage(stepView(2)))
+	cookie := textOf(must(t, find(doc, tag("section"), attrIs("aria-labelledby", "primer-cookie")), "cookie primer"))
+	for _, want := range []string{"HttpOnly", "Secure", "SameSite=Lax", "top-level GET", "Path=/", "__Host-", "Expires", "restore"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("the cookie primer does not mention %q", want)
+		}
+	}
+	sample := rawText(must(t, byTestID(doc, "sample-jwt"), "sample-jwt"))
+	if want := strings.Join(sampleJWT[:], "\n."); sample != want {
+		t.Errorf("sample token = %q, want its three parts split at the dots", sample)
+	}
+	jwtPrimer := must(t, find(doc, tag("section"), attrIs("aria-labelledby", "primer-jwt")), "JWT primer")
+	var fields []string
+	for _, th := range findAll(must(t, find(jwtPrimer, tag("tbody")), "glossary"), tag("th")) {
+		for _, c := range findAll(th, tag("code")) {
+			fields = append(fields, textOf(c))
+		}
+	}
+	for _, claim := range []string{"alg", "kid", "iss", "aud", "sub", "iat", "exp", "jti", "sid", "auth_time"} {
+		if !slices.Contains(fields, claim) {
+			t.Errorf("the glossary lacks %s; it has %q", claim, fields)
+		}
+	}
+	// The primer comes before the settings it prepares for.
+	sections := findAll(doc, tag("h2"))
+	if len(sections) < 3 || attr(sections[0], "id") != "primer-cookie" || attr(sections[1], "id") != "primer-jwt" {
+		t.Errorf("step 2 opens with %q, want the cookie and JWT primer first", texts(sections))
+	}
+}
+
+// TestLearnStepFacts pins facts the steps must state, and claims that were
+// once wrong and must not come back.
+func TestLearnStepFacts(t *testing.T) {
+	tests := []struct {
+		step      int
+		want, not []string
+	}{
+		{2, []string{"openssl rand -base64 32", "32-character passphrase", "separate databases", "user 2"}, nil},
+		{4, []string{"is reported revoked", "exactly when", "LISTEN/NOTIFY", "closing the browser revokes nothing",
+			"if you close the browser instead"}, []string{"all are reported as expired"}},
+	}
+	for _, tc := range tests {
+		t.Run("step "+strconv.Itoa(tc.step), func(t *testing.T) {
+			text := textOf(render(t, LearnStepPage(stepView(tc.step))))
+			for _, s := range tc.want {
+				if !strings.Contains(text, s) {
+					t.Errorf("step %d does not say %q", tc.step, s)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(text, s) {
+					t.Errorf("step %d still says %q", tc.step, s)
+				}
+			}
+		})
+	}
+}
+
+// TestLearnTradeoffsSections checks that the trade-offs page answers each
+// question an engineer brings to it, with its source where it cites one.
+func TestLearnTradeoffsSections(t *testing.T) {
+	doc := render(t, LearnTradeoffs(tradeoffsView()))
+	tests := []struct {
+		section string
+		says    []string
+	}{
+		{"browser-attacks", []string{"HttpOnly", "Bearer", "CrossOriginProtection", "SameSite=Lax", "Immune"}},
+		{"where-kept", []string{"localStorage", "backend for frontend", "Keychain"}},
+		{"renewal", []string{"never renewed", "every 15m", "RFC 9700", "§4.14", "rotated", "authlab does not do this"}},
+		{"size", []string{"4096 bytes", "RFC 6265 §6.1", "/static/", "359 bytes"}},
+		{"keys", []string{"kid", "authlab keys rotate", "asymmetric", "authlab does not do this", "RFC 8725 §2.1"}},
+		{"timeouts", []string{"OWASP", "NIST SP 800-63B", "30m", "24h", "AAL2"}},
+		{"choose", []string{"Which should I choose?", "Server sessions", "asymmetric key", "clearly wins", "clearly loses"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.section, func(t *testing.T) {
+			s := must(t, find(doc, tag("section"), attrIs("aria-labelledby", tc.section)), tc.section)
+			text := textOf(s)
+			for _, want := range tc.says {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s does not say %q", tc.section, want)
+				}
+			}
+		})
+	}
+
+	// The measured table states the database work beside the times, and
+	// what the JWT strategy keeps, before and after logout.
+	for id, want := range map[string][]string{
+		"session-db-ops": {"a record read", "from memory after the first read", "a user lookup", "at most once every"},
+		"jwt-db-ops":     {"the first time", "a user lookup", "revocation-list check in memory", "No database read"},
+	} {
+		text := textOf(must(t, byTestID(doc, id), id))
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s = %q, lacks %q", id, text, w)
+			}
+		}
+	}
+	text := textOf(doc)
+	for _, want := range []string{"None while signed in", "Revocation entries after logout", "How fresh the user's rights are"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the trade-offs page does not say %q", want)
+		}
 	}
 }

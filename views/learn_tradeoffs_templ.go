@@ -12,7 +12,10 @@ import templruntime "github.com/a-h/templ/runtime"
 import "strconv"
 
 // LearnTradeoffs compares the strategies with figures measured on this
-// server. Each row links to the code or step that explains it.
+// server, then answers what an engineer choosing between them asks next:
+// browser attacks, where clients keep tokens, renewal, size, keys,
+// freshness and timeouts, and which to choose. Each row links to the code
+// or step that explains it, or says what authlab does not do.
 func LearnTradeoffs(v TradeoffsView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -53,13 +56,13 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(v.Figures.UserID, 10))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 13, Col: 71}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 16, Col: 71}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, ", exactly as its login handlers do, measured them, timed how long it takes to recognise a request carrying each, and deleted the session again. They stay as measured until the server restarts.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Trade-offs (scrolls sideways)\"><table class=\"learn-table learn-tradeoffs\"><caption>Server session and JWT cookie, side by side</caption> <thead><tr><th scope=\"col\">Question</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, ", exactly as its login handlers do, measured them, timed how long it takes to recognise a request carrying each, and deleted the session again. They stay as measured until the server restarts.</p><nav aria-label=\"On this page\"><ul class=\"learn-links\"><li><a href=\"#measured\">Side by side</a></li><li><a href=\"#browser-attacks\">XSS and CSRF</a></li><li><a href=\"#where-kept\">Where a client keeps its token</a></li><li><a href=\"#renewal\">Renewal and refresh tokens</a></li><li><a href=\"#size\">Size on the wire</a></li><li><a href=\"#keys\">Keys</a></li><li><a href=\"#timeouts\">Timeouts</a></li><li><a href=\"#choose\">Which should I choose?</a></li></ul></nav><div class=\"learn-table-wrap\" id=\"measured\" tabindex=\"0\" role=\"group\" aria-label=\"Trade-offs (scrolls sideways)\"><table class=\"learn-table learn-tradeoffs\"><caption>Server session and JWT cookie, side by side</caption> <thead><tr><th scope=\"col\">Question</th><th scope=\"col\">Server session</th><th scope=\"col\">JWT cookie</th></tr></thead> <tbody><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -74,7 +77,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(v.Figures.SessionCookie))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 31, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 46, Col: 83}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -87,7 +90,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 32, Col: 74}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 47, Col: 74}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -100,7 +103,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.SessionToken))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 33, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 48, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -113,7 +116,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(v.Figures.JWTCookie))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 36, Col: 75}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 51, Col: 75}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -126,13 +129,13 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(v.Figures.BearerHeader))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 38, Col: 81}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 53, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</strong> as an <code>Authorization: Bearer</code> line. Every claim added makes it longer.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</strong> as an <code>Authorization: Bearer</code> line. Every claim added makes it longer (see <a href=\"#size\">size on the wire</a>).</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -147,218 +150,239 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(v.Figures.SessionRecord))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 45, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 61, Col: 83}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</strong> of encoded record (scs's gob of the deadline and the user id: <code>Sessions.Record(ctx).Size</code>). ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</strong> of encoded record: authlab's fixed binary layout of the deadline, the user id, the login time and the last-seen time. ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Settings.SessionStore == "memory" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "It is kept in this process's memory, keyed by the ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "It is kept in this process's memory, under the SHA-256 of the token, plus Go's map overhead; a restart loses it.")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "The row adds its key, the token's SHA-256 in ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.SessionToken))
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(sessionKeyChars))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 48, Col: 96}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 68, Col: 84}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "-byte token, plus Go's map overhead; a restart loses it.")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "The row adds the ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, " hex characters, and an 8-byte expiry, and both appear again in the two indexes: about ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
-				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.SessionToken))
+				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(indexedBytes(sessionKeyChars)))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 51, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 70, Col: 46}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "-byte token and an 8-byte expiry, and both appear again in the two indexes: about ")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var12 string
-				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(indexedBytes(v.Figures.SessionToken)))
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 52, Col: 97}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, " more, before SQLite's own record and page headers.")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, " more, before the database's own record and page headers.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</td><td data-label=\"JWT cookie\"><strong data-testid=\"figure-jwt-server\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</td><td data-label=\"JWT cookie\">None while signed in: <strong data-testid=\"figure-jwt-server\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var12 string
+			templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(0))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 74, Col: 79}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</strong> that a request reads, since the token says who the user is. Revocation entries after logout: two rows, the token's <code>jti</code> until its <code>exp</code> and the login's <code>sid</code> until the login's lifetime ends, each a ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var13 string
-			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(0))
+			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.TokenID))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 57, Col: 57}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 77, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</strong> that a request reads: the token says who the user is. authlab does keep one row per login in <code>logins</code> (its <code>sid</code>, times and client), written at login and at each renewal and read only by the list of your logins; the session has the same row beside its record. A logout costs two revocation rows, the token's <code>jti</code> until its <code>exp</code> and the login's <code>sid</code> until the login's lifetime ends: each a ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "-byte id and an 8-byte time, again in an index (about ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
-			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.TokenID))
+			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(indexedBytes(v.Figures.TokenID)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 62, Col: 97}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 78, Col: 47}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "-byte id and an 8-byte time, again in an index (about ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, " a row), and an entry in every instance's memory. authlab also keeps one row per login in <code>logins</code>, under both strategies, read only by the list of your logins.</td></tr><tr>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = rowHead("Work to recognise a request", "/learn/4#recognise", "Step 4: later requests").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<td data-label=\"Server session\"><strong data-testid=\"figure-session-check\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
-			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(indexedBytes(v.Figures.TokenID)))
+			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(micros(v.Figures.SessionCheck.Each))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 63, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 86, Col: 87}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, " a row), and an entry in memory.</td></tr><tr>")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = rowHead("Time to recognise a request", "/learn/4#recognise", "Step 4: later requests").Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<td data-label=\"Server session\"><strong data-testid=\"figure-session-check\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</strong>: the mean of <span data-testid=\"figure-session-runs\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
-			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(micros(v.Figures.SessionCheck.Each))
+			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.SessionCheck.N))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 70, Col: 87}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 87, Col: 99}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</strong>: the mean of <span data-testid=\"figure-session-runs\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</span> runs of <code>Sessions.LoadAndSave</code> and <code>Identify</code> around an empty handler, with the cookie. <span data-testid=\"session-db-ops\">Database work per request: a record read ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var17 string
-			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.SessionCheck.N))
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 71, Col: 99}
+			switch v.Settings.SessionStore {
+			case "postgres":
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "(a query every time, since another instance may have changed it), ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			case "memory":
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "(from this process's memory: there is no database behind it), ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			default:
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "(from memory after the first read, since this process alone owns the ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var17 string
+				templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionStore)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 98, Col: 104}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, " file), ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</span> runs of <code>Sessions.LoadAndSave</code> and <code>Identify</code> around an empty handler, with the cookie: a read from the ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "a user lookup (from memory once read), and a write-back at most once every ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var18 string
-			templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionStore)
+			templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdleStep))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 73, Col: 56}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 101, Col: 43}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, " store (from memory once read), the idle check and a user lookup. The record is written back at most once every ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, ", when the last-seen time has moved that far: the write checks the index of logins first, so an ended login is never written back.</span></td><td data-label=\"JWT cookie\"><strong data-testid=\"figure-jwt-check\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var19 string
-			templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdleStep))
+			templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(micros(v.Figures.JWTCheck.Each))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 74, Col: 101}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 106, Col: 79}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, ", so most requests write nothing.</td><td data-label=\"JWT cookie\"><strong data-testid=\"figure-jwt-check\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</strong>: the mean of <span data-testid=\"figure-jwt-runs\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var20 string
-			templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(micros(v.Figures.JWTCheck.Each))
+			templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.JWTCheck.N))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 78, Col: 79}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 107, Col: 91}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</strong>: the mean of <span data-testid=\"figure-jwt-runs\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</span> runs of the same middleware with the JWT cookie. <span data-testid=\"jwt-db-ops\">Work per request: the HMAC-SHA256 the first time a token is seen (<strong data-testid=\"figure-jwt-first\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var21 string
-			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.JWTCheck.N))
+			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(micros(v.Figures.JWTFirst.Each))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 79, Col: 91}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 111, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</span> runs of the same middleware with the JWT cookie: <code>Tokens.Verify</code> and the same user lookup. <code>Verify</code> remembers a token it has checked, by its exact bytes, so these runs check only the time claims and the revocation list; a token's first presentation adds the decoding and the HMAC-SHA256: <strong data-testid=\"figure-jwt-first\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</strong>, the mean of ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var22 string
-			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(micros(v.Figures.JWTFirst.Each))
+			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.JWTFirst.N))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 83, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 112, Col: 44}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</strong>, the mean of ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, " fresh tokens; after that <code>Verify</code> remembers the token by its exact bytes and checks only the time claims), a user lookup (from memory once read), and a revocation-list check in memory. No database read; a renewal, at most once per half ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var23 string
-			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.JWTFirst.N))
+			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 84, Col: 46}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 115, Col: 34}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " fresh tokens.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, ", writes the login's row in the index.</span></td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -366,7 +390,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<td data-label=\"Server session\">The record, at once: every copy of the cookie fails on its next request.</td><td data-label=\"JWT cookie\">The token presented (its <code>jti</code>) and its whole login (its <code>sid</code>, shared by every renewed token), at once but in this process only, until they would have expired.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<td data-label=\"Server session\">The record, at once: every copy of the cookie fails on its next request, on every instance that reads the store.</td><td data-label=\"JWT cookie\">The token presented (its <code>jti</code>) and its whole login (its <code>sid</code>, shared by every token renewed from it), until they would have expired. This process refuses copies at once; with PostgreSQL, other instances do once <code>NOTIFY</code> reaches them. A logout with no token to present (the cookie already gone) revokes nothing.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -374,59 +398,59 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<td data-label=\"Server session\">Everything the user can do, until the user logs out, or until it goes unused for <span data-testid=\"figure-session-idle\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<td data-label=\"Server session\">Everything the user can do, until the user logs out or ends it, or until it goes unused for <span data-testid=\"figure-session-idle\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var24 string
 			templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdle))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 99, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 133, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</span>; kept in use, at most <span data-testid=\"figure-session-lifetime\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</span>; kept in use, at most <span data-testid=\"figure-session-lifetime\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var25 string
 			templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionLifetime))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 100, Col: 86}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 134, Col: 86}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</span> after login.</td><td data-label=\"JWT cookie\">Everything the user can do, until the token's <code>exp</code>, at most <span data-testid=\"figure-jwt-ttl\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</span> after login. Closing the browser ends nothing: browsers that restore sessions keep session cookies.</td><td data-label=\"JWT cookie\">Everything the user can do, until the token's <code>exp</code>, at most <span data-testid=\"figure-jwt-ttl\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var26 string
 			templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 104, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 139, Col: 68}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</span> away. Kept in use, renewal stretches it to ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "</span> away. Kept in use as a cookie, renewal stretches it to ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var27 string
 			templ_7745c5c3_Var27, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTLifetime))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 105, Col: 54}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 140, Col: 62}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var27))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, " after login, unless the user logs out first.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, " after login, unless the user logs out or ends the login first.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -434,22 +458,22 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<td data-label=\"Server session\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<td data-label=\"Server session\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Settings.SessionStore == "memory" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "No sessions: this server keeps them in memory. The password hashes, which are slow to guess.")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "No sessions: this server keeps them in memory. The password hashes, which are slow to guess.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "No usable session token: rows are keyed by the SHA-256 of the token, and the cookie needs the token itself. The password hashes, which are slow to guess, and the index of logins: who logged in from which address and browser.")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "No usable session token: rows are keyed by the SHA-256 of the token, and the cookie needs the token itself. The password hashes, which are slow to guess, and the index of logins: who logged in from which address and browser.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</td><td data-label=\"JWT cookie\">No key: the generated signing key lives in <code>jwt-keys.json</code> beside the database, and <code>AUTHLAB_JWT_SECRET</code> in the environment. An attacker who also has one of those can sign tokens for any user until the key is rotated. The password hashes and the index of logins, too.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</td><td data-label=\"JWT cookie\">No key: the generated signing key lives in <code>jwt-keys.json</code> beside the database, and <code>AUTHLAB_JWT_SECRET</code> in the environment. An attacker who also has one of those can sign tokens for any user until the key is rotated. The password hashes and the index of logins, too.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -457,7 +481,7 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<td data-label=\"Server session\">Delete its record. Nothing new was needed: every request reads the record anyway, so the next one finds none.</td><td data-label=\"JWT cookie\">Find its <code>sid</code> in the index of logins and revoke it. Both are state the strategy was meant to spare: a table of logins, and a revocation list every request consults. A JWT you can list and revoke is a session by another name.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<td data-label=\"Server session\">Delete its record. Nothing new was needed: every request reads the record anyway, so the next one finds none.</td><td data-label=\"JWT cookie\">Find its <code>sid</code> in the index of logins and revoke it. Both are state the strategy was meant to spare: a table of logins, and a revocation list every request consults. A JWT you can list and revoke is a session by another name.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -465,7 +489,15 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<td data-label=\"Server session\">Delete every record of the user, listed by the index of logins.</td><td data-label=\"JWT cookie\">Revoke every <code>sid</code> of the user from the index of logins. Without the index, the only way is a per-user epoch that every request looks up, or waiting for every token to expire.</td></tr><tr>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<td data-label=\"Server session\">Delete every record of the user, listed by the index of logins. A password change does this for every login but the one making it.</td><td data-label=\"JWT cookie\">Revoke every <code>sid</code> of the user from the index of logins. Without the index, the only way is a per-user epoch (\"tokens issued before this moment are void\") that every request looks up, or waiting for every token to expire.</td></tr><tr>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = rowHead("How fresh the user's rights are", "/learn/4#"+CodeID("Auth.Identify"), "Step 4: one identity per request").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<td data-label=\"Server session\">As fresh as the users table: the record holds only the user id, and every request looks the user up. Roles kept in the table would apply on the next request after a change.</td><td data-label=\"JWT cookie\">authlab puts no rights in its claims, only <code>sub</code>, and looks the user up on every request too, so it is as fresh as the session. A token that carries roles keeps them until its <code>exp</code>: a demoted administrator stays one for up to the token's lifetime, and a renewal that copies the old claims carries them forward.</td></tr><tr>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -473,46 +505,63 @@ func LearnTradeoffs(v TradeoffsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<td data-label=\"Server session\">One store that every instance reads on every request, and writes once per idle step: with <code>-database-url</code>, authlab keeps sessions in PostgreSQL, and a logout anywhere is seen everywhere on the next request. A local SQLite file serves one process, and memory one process until it restarts.</td><td data-label=\"JWT cookie\">The same <code>AUTHLAB_JWT_SECRET</code> everywhere (required with PostgreSQL), and one revocation list: each instance holds it in memory and hears of every logout through PostgreSQL's <code>LISTEN</code>/<code>NOTIFY</code>, here in a median of 0.2 ms; while it cannot listen, it looks each token up in the table instead.</td></tr></tbody></table></div><p class=\"learn-note\" id=\"method\">How the times were taken: each is a timed loop in the server process, stopped after ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<td data-label=\"Server session\">One store that every instance reads on every request, and writes once per idle step: with <code>-database-url</code>, authlab keeps sessions in PostgreSQL, and a logout anywhere is seen everywhere on the next request. A local SQLite file serves one process, and memory one process until it restarts.</td><td data-label=\"JWT cookie\">The same <code>AUTHLAB_JWT_SECRET</code> everywhere (required with PostgreSQL), one users table, and one revocation list: each instance holds the list in memory and hears of every logout through PostgreSQL's <code>LISTEN</code>/<code>NOTIFY</code>, here in a median of 0.2 ms; while it cannot listen, it looks each token up in the table instead. Never share the secret with a deployment on another database: the same <code>sub</code> names a different person there.</td></tr></tbody></table></div><p class=\"learn-note\" id=\"method\">How the times were taken: each is a timed loop in the server process, stopped after ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var28 string
 			templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.MaxRuns))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 163, Col: 36}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 215, Col: 36}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, " runs, or after ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, " runs, or after ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var29 string
 			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(v.Figures.Budget.String())
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 163, Col: 81}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 215, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, " once ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, " once ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var30 string
 			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Figures.MinRuns))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 164, Col: 36}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 216, Col: 36}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, " are done. Both strategies then load the user by id, one indexed <code>SELECT</code>, which is left out because it is the same for both. Expect the figures to vary between machines and runs; their ratio is the point.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, " are done. Every run includes the user lookup, which after the first run is answered from memory for both strategies. Expect the figures to vary between machines and runs. Their ratio is only half the story: the database work listed beside each is what grows with traffic, and on PostgreSQL a session's record read is a round trip that the timings here, taken against ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var31 string
+			templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionStore)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 220, Col: 28}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, ", may not show.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = tradeoffsMore(v).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -543,46 +592,217 @@ func rowHead(label, href, link string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<th scope=\"row\">")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var32 string
-		templ_7745c5c3_Var32, templ_7745c5c3_Err = templ.JoinStringErrs(label)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 173, Col: 9}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var32))
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, " <a class=\"learn-ref\" href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<th scope=\"row\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var33 string
-		templ_7745c5c3_Var33, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(href)).ResolveURL(ctx)
+		templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(label)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 174, Col: 49}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 228, Col: 9}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var33)
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, " <a class=\"learn-ref\" href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var34 string
-		templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(link)
+		templ_7745c5c3_Var34, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(href)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 174, Col: 58}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 229, Col: 49}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var34)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</a></th>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var35 string
+		templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(link)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 229, Col: 58}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</a></th>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// tradeoffsMore is what the measured table cannot show: how each strategy
+// fares against browser attacks, where clients keep tokens, renewal, size,
+// keys and timeouts, and a guide to choosing.
+func tradeoffsMore(v TradeoffsView) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<section aria-labelledby=\"browser-attacks\"><h2 id=\"browser-attacks\">Attacks through the browser: XSS and CSRF</h2><p>What matters here is not session against JWT but where the credential travels: in a cookie the browser attaches by itself, or in a header that the page's own JavaScript adds. authlab uses cookies for both strategies; a Bearer header is what a single-page app or an API client sends.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"XSS and CSRF (scrolls sideways)\"><table class=\"learn-table\"><caption>Exposure by where the credential travels</caption> <thead><tr><th scope=\"col\">Attack</th><th scope=\"col\">HttpOnly cookie (either strategy here)</th><th scope=\"col\">Bearer token held by JavaScript</th></tr></thead> <tbody><tr><th scope=\"row\">XSS: the attacker's script runs in your page</th><td data-label=\"HttpOnly cookie (either strategy here)\">Cannot be read, so it cannot be carried off and replayed later. The script can still send requests from your open page, and the browser attaches the cookie: damage lasts while the page is open.</td><td data-label=\"Bearer token held by JavaScript\">Can be read wherever the app keeps it (memory, <code>localStorage</code>) and sent to the attacker, who then uses it from anywhere until it expires or is revoked.</td></tr><tr><th scope=\"row\">CSRF: another site makes your browser send a request here</th><td data-label=\"HttpOnly cookie (either strategy here)\">Exposed in principle, since the browser attaches cookies by itself. authlab shuts it with <code>SameSite=Lax</code> (no cookie on another site's POST, fetch or image) and Go's <code>http.CrossOriginProtection</code>, which refuses any POST or DELETE whose <code>Sec-Fetch-Site</code> or <code>Origin</code> header names another origin, with a 403. Lax still sends the cookie when a link from another site is followed, so no GET changes anything.</td><td data-label=\"Bearer token held by JavaScript\">Immune: another site cannot make your browser add a header it does not know. This is the real advantage of header tokens, and it is paid for with the XSS row above.</td></tr></tbody></table></div><p>Neither is a defence against XSS itself: the defence is escaping output (templ escapes everything by default) and a Content-Security-Policy. authlab sends <code>default-src 'self'</code> with no inline script, so an injected <code>&lt;script&gt;</code> tag does not run.</p></section><section aria-labelledby=\"where-kept\"><h2 id=\"where-kept\">Where a client keeps its token</h2><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Where clients keep tokens (scrolls sideways)\"><table class=\"learn-table\"><caption>By kind of client</caption> <thead><tr><th scope=\"col\">Client</th><th scope=\"col\">Where the credential lives</th><th scope=\"col\">What to watch</th></tr></thead> <tbody><tr><th scope=\"row\">Pages the server renders (authlab)</th><td data-label=\"Where the credential lives\">An HttpOnly, Secure cookie, session or JWT.</td><td data-label=\"What to watch\">CSRF, handled as above; nothing for a script to steal.</td></tr><tr><th scope=\"row\">Single-page app on the API's own site</th><td data-label=\"Where the credential lives\">The same cookie: <code>fetch</code> sends it to the same origin without any code.</td><td data-label=\"What to watch\">CSRF again, so unsafe methods need the same origin checks.</td></tr><tr><th scope=\"row\">Single-page app calling an API elsewhere</th><td data-label=\"Where the credential lives\">Best: a small backend on the app's own site holds the tokens and gives the browser a cookie (the \"backend for frontend\" pattern). Otherwise in JavaScript memory, lost on reload, or in <code>localStorage</code>, which any injected script can read.</td><td data-label=\"What to watch\">XSS turns into token theft unless the token stays out of JavaScript's reach.</td></tr><tr><th scope=\"row\">Native or command-line app</th><td data-label=\"Where the credential lives\">The operating system's credential store: Keychain on Apple systems, the Android Keystore, Windows Credential Manager, the Secret Service on Linux. Sent as a Bearer header.</td><td data-label=\"What to watch\">No cookies and no CSRF. A token in a plain file or a shell history is readable by anything that runs as the user.</td></tr></tbody></table></div></section><section aria-labelledby=\"renewal\"><h2 id=\"renewal\">Renewal, Bearer tokens and refresh tokens</h2><p>authlab renews a JWT <em>cookie</em>: on a GET whose token has less than half of its ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var37 string
+		templ_7745c5c3_Var37, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 340, Col: 29}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var37))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, " left, the response sets a fresh one, up to ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var38 string
+		templ_7745c5c3_Var38, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTLifetime))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 340, Col: 106}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var38))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, " after login (<a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var39 string
+		templ_7745c5c3_Var39, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/learn/4#" + CodeID("Tokens.Renew"))).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 341, Col: 77}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var39)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\">step 4</a>). A Bearer token is never renewed: a server can set a cookie in its answer, but it cannot change a header that the client composes. So an API client of authlab logs in again every ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var40 string
+		templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 343, Col: 87}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, ", which means it keeps the password, or asks for it again.</p><p>Real APIs solve this with a second, long-lived <em>refresh token</em> that the client exchanges for a new short-lived access token. RFC 9700 (OAuth 2.0 Security Best Current Practice, §4.14) asks that a refresh token for a public client be either bound to the client's key or rotated: each use returns a new refresh token and retires the old one, and if a retired one is ever presented again, someone has a copy, so the server ends the whole chain. authlab does not do this. It would take a table of refresh tokens (stored hashed, each with its login's <code>sid</code> and a used flag), an endpoint that swaps one for a new pair, and, on reuse, the revocation of that <code>sid</code> it already has. That table is a session store: the long-lived half of a token system is stateful.</p></section><section aria-labelledby=\"size\"><h2 id=\"size\">Size on the wire</h2><p>Both cookies have <code>Path=/</code>, so the browser sends them with every request to the site, not just page loads: each stylesheet and icon under <code>/static/</code> carries ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var41 string
+		templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(v.Figures.JWTCookie))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 362, Col: 31}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, " of JWT, against ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var42 string
+		templ_7745c5c3_Var42, templ_7745c5c3_Err = templ.JoinStringErrs(bytes(v.Figures.SessionCookie))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 362, Col: 82}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var42))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, " of session token, and the server does not even look at them there. A page that loads twenty files sends the token twenty-one times. HTTP/2 and HTTP/3 compress a header repeated on one connection, which softens this on the wire but not in parsing.</p><p>Browsers guarantee at least 4096 bytes per cookie, name, value and attributes together (RFC 6265 §6.1), and many stop there: a token that outgrows it is dropped, and the user is silently not logged in. Every claim added (an email, a list of roles, a tenant) brings that closer, which is one more reason to keep claims to ids and look the rest up. A session cookie never grows: the record does.</p></section><section aria-labelledby=\"keys\"><h2 id=\"keys\">Keys: rotation, and asymmetric keys</h2><p>A server session has no key: its token is random, and there is nothing to rotate. A JWT lives and dies by its key. authlab names each key in the token's <code>kid</code> header, so keys can change without signing everyone out: <code>authlab keys rotate</code> makes a new signing key and keeps the old one verifying until its last token has expired, and with <code>AUTHLAB_JWT_SECRET</code> the previous secret goes in <code>AUTHLAB_JWT_PREVIOUS_SECRET</code> during a rolling restart (<a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var43 string
+		templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/learn/2#" + CodeID("KeyFile.Rotate"))).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 382, Col: 67}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "\">step 2</a>).</p><p>HS256 uses one secret to sign and to verify, so every service that checks tokens can also mint them. That is fine for one application. When other services must check tokens they should not be able to issue, use an asymmetric algorithm (EdDSA, ES256 or RS256): the issuer signs with a private key and publishes the public keys, usually as a JWKS document (RFC 7517), which the verifiers fetch by <code>kid</code>. authlab does not do this; it would take an Ed25519 key pair in the key file, signing with <code>jwt.SigningMethodEdDSA</code>, the parser pinned to <code>EdDSA</code> instead of HS256, and a route serving the public keys. Pinning the algorithm matters even more then: a verifier that lets the token pick could be fed an HS256 token signed with the public key's bytes (RFC 8725 §2.1).</p></section><section aria-labelledby=\"timeouts\"><h2 id=\"timeouts\">Timeouts, and where the numbers come from</h2><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Timeouts (scrolls sideways)\"><table class=\"learn-table\"><caption>authlab's settings beside the published guidance</caption> <thead><tr><th scope=\"col\">Timeout</th><th scope=\"col\">On this server</th><th scope=\"col\">Guidance</th></tr></thead> <tbody><tr><th scope=\"row\">Idle: unused this long, the session ends</th><td data-label=\"On this server\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var44 string
+		templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionIdle))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 410, Col: 69}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, " (<code>-session-idle</code>); a JWT's nearest equivalent is its ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var45 string
+		templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 410, Col: 162}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, " lifetime, since an unused token is not renewed</td><td data-label=\"Guidance\">OWASP's Session Management Cheat Sheet: 2 to 5 minutes for high-value applications, 15 to 30 for low-risk ones. NIST SP 800-63B (revision 3, §4.2.3 and §4.3.3): 30 minutes at AAL2, 15 at AAL3.</td></tr><tr><th scope=\"row\">Absolute: however busy, log in again after this</th><td data-label=\"On this server\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var46 string
+		templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.SessionLifetime))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 418, Col: 73}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var46))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, " (<code>-session-lifetime</code>), for sessions and for JWT renewal alike</td><td data-label=\"Guidance\">OWASP: set by how long people really use the application, such as a working day. NIST SP 800-63B (revision 3): 30 days at AAL1, 12 hours at AAL2 and AAL3. authlab's default meets AAL1; set <code>-session-lifetime 12h</code> to meet AAL2.</td></tr><tr><th scope=\"row\">Token lifetime: how long one JWT is good for</th><td data-label=\"On this server\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var47 string
+		templ_7745c5c3_Var47, templ_7745c5c3_Err = templ.JoinStringErrs(Human(v.Settings.JWTTTL))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_tradeoffs.templ`, Line: 427, Col: 64}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var47))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, " (<code>-jwt-ttl</code>)</td><td data-label=\"Guidance\">No standard number. It bounds how long a copy works after the server would have refused it, had it asked: the shorter, the less revocation has to do, and the more often clients must renew.</td></tr></tbody></table></div><p class=\"learn-note\">NIST's revision 4 of SP 800-63B (2025) revisits these numbers; check the edition you are held to.</p></section><section aria-labelledby=\"choose\"><h2 id=\"choose\">Which should I choose?</h2><p>Most of the difference above comes down to one thing: a session asks the server on every request, and a JWT lets the server skip asking until <code>exp</code>. Skipping is only safe when nothing needs to change sooner, and a real application usually wants logout, ending other devices and password changes to work now. That is why authlab's JWT strategy ends up with a revocation list and a table of logins.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Which should I choose (scrolls sideways)\"><table class=\"learn-table\"><caption>A short guide by kind of application</caption> <thead><tr><th scope=\"col\">You are building</th><th scope=\"col\">Choose</th><th scope=\"col\">Why</th></tr></thead> <tbody><tr><th scope=\"row\">A website with server-rendered pages, or a single-page app on its API's own site</th><td data-label=\"Choose\">Server sessions in an HttpOnly cookie</td><td data-label=\"Why\">Logout and ending devices work at once, the cookie is small, rights are always current, and there is no key to lose. The cost, one store read per request, is small next to the page's own queries.</td></tr><tr><th scope=\"row\">Several instances of that website</th><td data-label=\"Choose\">Still sessions, in one shared store</td><td data-label=\"Why\">The instances need a shared users table anyway. A JWT saves the session read but needs the revocation list shared too.</td></tr><tr><th scope=\"row\">An API for native apps, command-line tools or other companies' servers</th><td data-label=\"Choose\">Short-lived access tokens (JWT or random) with rotating refresh tokens</td><td data-label=\"Why\">No cookies and no CSRF; the client keeps the token in its own secure storage. The refresh tokens are where revocation lives.</td></tr><tr><th scope=\"row\">Many services that must trust one sign-in</th><td data-label=\"Choose\">JWTs signed with an asymmetric key, short-lived</td><td data-label=\"Why\">This is where JWTs win: a service can check a token with a public key and no call to the issuer. Keep them minutes long, since revocation cannot reach every service quickly.</td></tr><tr><th scope=\"row\">A single-page app calling APIs on other sites</th><td data-label=\"Choose\">A backend on the app's own site holding the tokens, with a session cookie to the browser</td><td data-label=\"Why\">Keeps tokens out of JavaScript, so XSS cannot carry them off.</td></tr></tbody></table></div><p>Where a JWT in a cookie, as authlab's second strategy does it, clearly wins: the request path reads no database, which matters when the session store is the bottleneck or far away. Where it clearly loses: everything that must take effect before <code>exp</code>, which is why it needs the same kinds of state a session has.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -3,6 +3,8 @@
 // here reads a context, a database or a cookie.
 package views
 
+import "github.com/a-h/templ"
+
 // Page is what every page shares: its title and the navigation state.
 type Page struct {
 	Title string
@@ -114,10 +116,10 @@ type Panel struct {
 	Cookie     string // the cookie's name
 	HasCookie  bool
 	Facts      []Fact // how the server knows
-	Header     string // JWT only: the decoded header, as JSON
-	Claims     string // JWT only: the decoded claims, as JSON
-	Verified   bool   // JWT only: whether Header and Claims passed verification
 	Front      bool   // brought to the front by the toggle
+	// Token is, for a JWT whose claims decode, DecodedToken of it; nil
+	// for none.
+	Token templ.Component
 }
 
 // CompareView is the toggle page.
@@ -125,6 +127,8 @@ type CompareView struct {
 	Page
 	Front  string // "session", "jwt" or "" for side by side
 	Panels []Panel
+	// Notice says what a logout that just redirected here did.
+	Notice string
 }
 
 // ErrorView is a 4xx or 5xx page.

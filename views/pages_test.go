@@ -232,7 +232,9 @@ func TestCompareDecodedToken(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := signedOutPanel(testLinks().JWT, "bad_signature", "Bad signature.")
-			p.Header, p.Claims, p.Verified = tc.header, tc.claims, tc.verified
+			if tc.claims != "" {
+				p.Token = DecodedToken(tc.header, tc.claims, tc.verified)
+			}
 			doc := render(t, Compare(CompareView{Page: testPage("/compare"), Panels: []Panel{p}}))
 			h, c := byTestID(doc, "jwt-header"), byTestID(doc, "jwt-claims")
 			caption := find(doc, classed("jwt-caption"))
@@ -330,6 +332,42 @@ func TestErrorPage(t *testing.T) {
 				if n := byTestID(doc, id); n != nil {
 					t.Errorf("error page shows %s %q", id, textOf(n))
 				}
+			}
+		})
+	}
+}
+
+// TestHome checks the home page's on-ramp: a link into the walkthrough,
+// and curl commands that present a credential, since a bare request to
+// the API can only ever answer "signed out".
+func TestHome(t *testing.T) {
+	tests := []struct {
+		base, cookie string
+	}{
+		{"http://127.0.0.1:8080", "authlab_session"},
+		{"https://authlab.example/", "__Host-authlab_session"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.base, func(t *testing.T) {
+			p := testPage("/")
+			doc := render(t, Home(p, tc.base))
+			main := must(t, find(doc, tag("main")), "main")
+			if !slices.Contains(hrefs(findAll(main, tag("a"))), p.Links.Learn) {
+				t.Errorf("no link to the walkthrough (%s); links: %q", p.Links.Learn, hrefs(findAll(main, tag("a"))))
+			}
+			api := strings.TrimSuffix(tc.base, "/") + "/api/auth"
+			cookie := rawText(must(t, byTestID(doc, "home-curl-cookie"), "cookie command"))
+			if want := "curl -s -b '" + tc.cookie + "=…' " + api; cookie != want {
+				t.Errorf("cookie command = %q, want %q", cookie, want)
+			}
+			bearer := rawText(must(t, byTestID(doc, "home-curl-bearer"), "Bearer command"))
+			for _, want := range []string{"TOKEN=$(curl -s", api, `-H "Authorization: Bearer $TOKEN" ` + api} {
+				if !strings.Contains(bearer, want) {
+					t.Errorf("Bearer command %q lacks %q", bearer, want)
+				}
+			}
+			if strings.Contains(textOf(main), "curl -i "+api) {
+				t.Error("the home page still suggests a curl command with no credential")
 			}
 		})
 	}

@@ -40,7 +40,7 @@ forEachStrategy(() => {
 
     await tabTo(page, page.getByRole('button', { name: 'Log out', exact: true }));
     await page.keyboard.press('Enter');
-    await expect(page).toHaveURL(strategy.loginPath);
+    await expect(page).toHaveURL(`/compare?loggedout=${strategy.key}`);
     await expect(page.getByTestId(`nav-${strategy.key}`)).toContainText('signed out');
     expect(await authCookies(context)).toEqual([]);
   });

@@ -10,6 +10,11 @@ forEachStrategy(() => {
     expect((await apiStatus(request, [copy])).strategies[strategy.key]).toMatchObject({ authenticated: true, username: 'user1' });
 
     await loginForm.logout();
+    // Logout lands on the compare page, which says what just happened.
+    await expect(page.getByTestId('logout-notice')).toContainText(
+      strategy.key === 'session' ? 'Its record was deleted' : 'went on the revocation list',
+    );
+    await expect(page.getByTestId(`state-${strategy.key}`)).toContainText('Not signed in');
     expect(await authCookie(context, strategy), 'the browser dropped the cookie').toBeUndefined();
     await expect(page.getByTestId(`nav-${strategy.key}`)).toContainText('signed out');
     await page.goto(strategy.dashboardPath);

@@ -142,10 +142,11 @@ export class LoginForm {
     await expect(this.page.getByTestId('dashboard-user')).toHaveText(user.username);
   }
 
-  /** logout presses the dashboard's Log out button and waits for the login page. */
+  /** logout presses the dashboard's Log out button and waits for the compare page, which says what the logout did. */
   async logout() {
     await this.page.getByRole('button', { name: 'Log out', exact: true }).click();
-    await expect(this.page).toHaveURL(this.strategy.loginPath);
+    await expect(this.page).toHaveURL(`/compare?loggedout=${this.strategy.key}`);
+    await expect(this.page.getByTestId('logout-notice')).toBeVisible();
   }
 }
 

@@ -31,7 +31,7 @@ var Steps = []Step{
 	{
 		Number:  2,
 		Title:   "Configuration: the key and the session settings",
-		Summary: "Where the JWT key and the session timeouts come from, and what a bad value does.",
+		Summary: "What a cookie and a JWT are, then where the JWT key and the session timeouts come from, and what a bad value does.",
 		Refs: []Ref{
 			{"auth/key.go", "KeyID"},
 			{"auth/key.go", "KeyFile.Rotate"},

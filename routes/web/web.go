@@ -193,9 +193,13 @@ func (rs *Responder) JSON(w http.ResponseWriter, status int, v any) error {
 // in full, so its length goes in the header: the response then leaves in
 // one piece rather than in chunks with a closing chunk after them.
 func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+	// Header.Set would allocate a slice per value: one array holds both,
+	// each header's slice capped at its value so that a later Add cannot
+	// write into the other.
+	v := [...]string{contentType, strconv.Itoa(len(body))}
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = v[0:1:1]
+	h["Content-Length"] = v[1:2:2]
 	w.WriteHeader(status)
 	w.Write(body)
 }

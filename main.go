@@ -337,15 +337,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // the page. With about 1 MiB live the heap goal is the runtime's minimum,
 // 4 MiB times GOGC/100: GOGC=300 makes it 12 MiB, a third fewer
 // collections than 200 for about 4 MiB more RSS under load (36 MiB, where
-// the budget of issue 8 is 40; GOGC=400 measured 41). The soft limit keeps
-// a burst of password hashes (19 MiB each) from taking that further than
-// the process needs.
+// the budget of issue 8 is 40; GOGC=400 measured 41). The soft limit, 120
+// MiB, is what bounds the heap once much is live: a million revocations
+// are about 40 MiB, which GOGC=300 alone would let grow to 160 before a
+// collection, and it keeps a burst of password hashes (19 MiB each) from
+// taking the process further than it needs.
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(160 << 20)
+		debug.SetMemoryLimit(120 << 20)
 	}
 }
 

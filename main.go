@@ -457,7 +457,7 @@ func newApp(ctx context.Context, cfg config, instance string, log *slog.Logger) 
 		a    = &app{}
 	)
 	if cfg.databaseURL != nil {
-		pg, err := openPostgresWith(ctx, cfg.databaseURL, postgres.Options{CleanupEvery: cfg.cleanupInterval}, log)
+		pg, err := openPostgres(ctx, cfg.databaseURL, postgres.Options{CleanupEvery: cfg.cleanupInterval}, log)
 		if err != nil {
 			return nil, err
 		}
@@ -500,16 +500,11 @@ var (
 	postgresRetryEvery = time.Second
 )
 
-// openPostgres is openPostgresWith with the default Options.
-func openPostgres(ctx context.Context, u *url.URL, log *slog.Logger) (*postgres.DB, error) {
-	return openPostgresWith(ctx, u, postgres.Options{}, log)
-}
-
-// openPostgresWith opens the database at u, retrying while it cannot be
+// openPostgres opens the database at u, retrying while it cannot be
 // reached, with a log line a try. No line carries u's password.
-func openPostgresWith(ctx context.Context, u *url.URL, opts postgres.Options, log *slog.Logger) (*postgres.DB, error) {
+func openPostgres(ctx context.Context, u *url.URL, opts postgres.Options, log *slog.Logger) (*postgres.DB, error) {
 	for try := 1; ; try++ {
-		db, err := postgres.OpenWith(ctx, u.String(), opts)
+		db, err := postgres.Open(ctx, u.String(), opts)
 		if err == nil {
 			return db, nil
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authlab/authlab/auth"
+	"github.com/authlab/authlab/auth/postgres"
 	"github.com/authlab/authlab/auth/sqlite"
 )
 
@@ -145,7 +146,7 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 // refused by sqlite.Open with one line.
 func openSeedStore(ctx context.Context, cfg config, log *slog.Logger) (seedStore, auth.KeySet, func(), error) {
 	if cfg.databaseURL != nil {
-		pg, err := openPostgres(ctx, cfg.databaseURL, log)
+		pg, err := openPostgres(ctx, cfg.databaseURL, postgres.Options{}, log)
 		if err != nil {
 			return nil, nil, nil, err
 		}

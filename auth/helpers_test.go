@@ -175,7 +175,16 @@ func (m *memRevocations) len() int {
 }
 
 // inMemory is the number of entries rv holds in memory.
-func inMemory(rv *revocations) int { return rv.len() }
+func inMemory(rv *revocations) int {
+	n := 0
+	for i := range rv.shards {
+		sh := &rv.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
 
 // clockStore is an scs.Store whose records expire by a fake clock. Sessions
 // gives each record the expiry its own times call for (login and last

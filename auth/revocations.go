@@ -248,16 +248,3 @@ func (rv *revocations) prune() int {
 	}
 	return dropped
 }
-
-// len is the number of entries in memory, ended ones not yet pruned
-// included.
-func (rv *revocations) len() int {
-	n := 0
-	for i := range rv.shards {
-		sh := &rv.shards[i]
-		sh.mu.RLock()
-		n += len(sh.m)
-		sh.mu.RUnlock()
-	}
-	return n
-}

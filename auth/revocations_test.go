@@ -444,7 +444,7 @@ func BenchmarkRevocations(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
-		perEntry := float64(ms.HeapAlloc-before) / float64(max(1, rv.len()))
+		perEntry := float64(ms.HeapAlloc-before) / float64(max(1, inMemory(rv)))
 		store.entries = map[string]time.Time{}
 		name := fmt.Sprintf("%d", size)
 		b.Run(name+"/check-miss", func(b *testing.B) {
@@ -463,7 +463,7 @@ func BenchmarkRevocations(b *testing.B) {
 					i++
 				}
 			})
-			b.Logf("%d entries: %.0f bytes each in memory", rv.len(), perEntry)
+			b.Logf("%d entries: %.0f bytes each in memory", inMemory(rv), perEntry)
 		}
 		b.Run(name+"/revoke", func(b *testing.B) {
 			for b.Loop() {

@@ -29,8 +29,8 @@ func TestSessionCleanupInBatches(t *testing.T) {
 	if _, found, err := store.Find("live"); err != nil || !found {
 		t.Errorf("Find(live) = %v, %v", found, err)
 	}
-	// OpenWith takes the interval; a negative one is refused.
-	if _, err := postgres.OpenWith(context.Background(), url, postgres.Options{CleanupEvery: -time.Second}); err == nil {
-		t.Error("OpenWith accepted a negative CleanupEvery")
+	// Open takes the interval; a negative one is refused.
+	if _, err := postgres.Open(context.Background(), url, postgres.Options{CleanupEvery: -time.Second}); err == nil {
+		t.Error("Open accepted a negative CleanupEvery")
 	}
 }

@@ -46,7 +46,7 @@ const cacheSize = 100_000
 // unless Options.CleanupEvery says otherwise.
 const DefaultCleanupEvery = 5 * time.Minute
 
-// Options tune OpenWith. Every zero field takes the default named beside
+// Options tune Open. Every zero field takes the default named beside
 // it.
 type Options struct {
 	// CleanupEvery is how often the session store deletes expired
@@ -88,15 +88,10 @@ var (
 	_ auth.ThrottleStore  = (*DB)(nil)
 )
 
-// Open is OpenWith with the default Options.
-func Open(ctx context.Context, url string) (*DB, error) {
-	return OpenWith(ctx, url, Options{})
-}
-
-// OpenWith connects to url, applies the migrations under an advisory lock,
+// Open connects to url, applies the migrations under an advisory lock,
 // and returns the store. An error wrapping auth.ErrStoreUnavailable means
 // the database could not be reached, and trying again later may succeed.
-func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if opts.CleanupEvery < 0 {
 		return nil, errors.New("postgres: Options.CleanupEvery must not be negative")
 	}

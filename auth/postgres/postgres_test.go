@@ -24,7 +24,7 @@ import (
 
 func open(t *testing.T, url string) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), url)
+	db, err := postgres.Open(context.Background(), url, postgres.Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -422,7 +422,7 @@ func TestFollowPingsWhenQuiet(t *testing.T) {
 }
 
 func TestFollowStopsAtClose(t *testing.T) {
-	db, err := postgres.Open(context.Background(), pgtest.Database(t))
+	db, err := postgres.Open(context.Background(), pgtest.Database(t), postgres.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +557,7 @@ func TestUnavailable(t *testing.T) {
 		{"Commit", func() error { return store.Commit("token", []byte("x"), time.Now().Add(time.Hour)) }, nil},
 		{"Delete", func() error { return store.Delete("token") }, nil},
 		{"Open", func() error {
-			db, err := postgres.Open(ctx, u.String())
+			db, err := postgres.Open(ctx, u.String(), postgres.Options{})
 			if err == nil {
 				db.Close()
 			}
@@ -666,7 +666,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	)
 	for i := range instances {
 		wg.Go(func() {
-			db, err := postgres.Open(context.Background(), url)
+			db, err := postgres.Open(context.Background(), url, postgres.Options{})
 			if err == nil {
 				t.Cleanup(db.Close)
 			}
@@ -723,7 +723,7 @@ func TestOpenRefusesBadURLs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db, err := postgres.Open(context.Background(), tc.url)
+			db, err := postgres.Open(context.Background(), tc.url, postgres.Options{})
 			if err == nil {
 				db.Close()
 				t.Fatal("Open succeeded")

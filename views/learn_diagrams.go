@@ -1,6 +1,9 @@
 package views
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // seqDiagram is a sequence diagram drawn as inline SVG: actors across the
 // top, messages down the page in order, grouped into phases.
@@ -21,32 +24,84 @@ type seqMessage struct {
 	Reply bool // a response, drawn dashed
 }
 
-// Geometry of the diagrams, in SVG user units. Each message takes a slot
-// of seqSlot, its arrow seqArrow below the slot's top and its label just
-// above the arrow; a phase heading adds seqPhase above its first message.
+// Geometry of the diagrams, in SVG user units. The drawing is narrow
+// (seqWidth) so that, scaled to fit a phone's 324 px column, its 13-unit
+// labels still read at about 11 px; the figure never scrolls sideways.
+// A label longer than fits between two lifelines wraps onto lines of
+// seqLine each. Each message takes a slot of seqSlot plus its extra label
+// lines, its arrow seqArrow below the slot's top and its label just above
+// the arrow; a phase heading adds seqPhase above its first message.
 const (
-	seqWidth     = 600
+	seqWidth     = 390
+	seqMargin    = 54 // from each edge to the outer lifelines
+	seqActorW    = 100
 	seqActorTop  = 8
 	seqActorH    = 34
 	seqSlot      = 34
 	seqArrow     = 26
+	seqLine      = 15
 	seqPhase     = 24
 	seqBottomPad = 16
+	// Characters per label line: between two lifelines, and to the right
+	// of a lifeline for a step an actor takes alone (which has the room up
+	// to the right edge).
+	seqLabelChars = 24
+	seqSelfChars  = 24
 )
 
 func (d seqDiagram) actorX(i int) int {
-	margin := 80
 	if len(d.Actors) < 2 {
 		return seqWidth / 2
 	}
-	return margin + i*(seqWidth-2*margin)/(len(d.Actors)-1)
+	return seqMargin + i*(seqWidth-2*seqMargin)/(len(d.Actors)-1)
 }
+
+// actorLeft is where actor i's box starts.
+func (d seqDiagram) actorLeft(i int) int { return d.actorX(i) - seqActorW/2 }
 
 // placed is a message with its position worked out.
 type placed struct {
 	seqMessage
 	Y      int
-	PhaseY int // where the phase heading goes, when Phase is set
+	PhaseY int      // where the phase heading goes, when Phase is set
+	Lines  []string // the label, wrapped
+}
+
+// wrapLabel breaks s at spaces into as few lines of at most max characters
+// as it can, as even in length as that number of lines allows ("SELECT
+// user," over "check argon2id", not "SELECT user, check" over "argon2id").
+// A word longer than max gets a line of its own.
+func wrapLabel(s string, max int) []string {
+	lines := wrapGreedy(s, max)
+	for w := max - 1; w > 0; w-- {
+		shorter := wrapGreedy(s, w)
+		if len(shorter) > len(lines) {
+			break
+		}
+		lines = shorter
+	}
+	return lines
+}
+
+// wrapGreedy fills each line with as many words as fit in max characters.
+func wrapGreedy(s string, max int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case len(line)+1+len(w) <= max:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 func (d seqDiagram) placed() []placed {
@@ -58,9 +113,21 @@ func (d seqDiagram) placed() []placed {
 			p.PhaseY = top + 4
 			top += seqPhase
 		}
-		p.Y = top + seqArrow
+		max := seqLabelChars
+		if m.From == m.To {
+			max = seqSelfChars
+		}
+		p.Lines = wrapLabel(m.Label, max)
+		extra := (len(p.Lines) - 1) * seqLine
+		if m.From == m.To {
+			// The label sits beside the loop, centred on it.
+			p.Y = top + seqArrow + extra/2
+		} else {
+			// The label sits above the arrow.
+			p.Y = top + seqArrow + extra
+		}
 		out = append(out, p)
-		top += seqSlot
+		top += seqSlot + extra
 	}
 	return out
 }
@@ -70,7 +137,12 @@ func (d seqDiagram) height() int {
 	if len(ps) == 0 {
 		return seqActorTop + seqActorH
 	}
-	return ps[len(ps)-1].Y + seqBottomPad
+	last := ps[len(ps)-1]
+	bottom := last.Y
+	if last.From == last.To {
+		bottom += (len(last.Lines) - 1) * seqLine / 2
+	}
+	return bottom + seqBottomPad
 }
 
 func (d seqDiagram) viewBox() string {
@@ -96,9 +168,19 @@ func (d seqDiagram) selfPath(p placed) string {
 
 func (d seqDiagram) labelX(p placed) int {
 	if p.From == p.To {
-		return d.actorX(p.From) + 32
+		return d.actorX(p.From) + 30
 	}
 	return (d.actorX(p.From) + d.actorX(p.To)) / 2
+}
+
+// labelY is the baseline of line i of p's label: the lines end just above
+// an arrow, and are centred on a self-message's loop.
+func (d seqDiagram) labelY(p placed, i int) int {
+	n := len(p.Lines)
+	if p.From == p.To {
+		return p.Y + 4 - (n-1)*seqLine/2 + i*seqLine
+	}
+	return p.Y - 6 - (n-1-i)*seqLine
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -42,11 +42,18 @@ func Mount(r chi.Router, prefix string, d Deps) {
 	r.Get(prefix+"/quiz", h(s.quizForm))
 	r.Post(prefix+"/quiz", h(s.quizSubmit))
 	r.Get(prefix+"/tradeoffs", h(s.tradeoffs))
+	r.Get(prefix+"/lab", h(s.labPage))
+	r.Post(prefix+"/lab/keep", h(s.labKeep))
+	r.Post(prefix+"/lab/replay", h(s.labReplay))
+	r.Post(prefix+"/lab/tamper", h(s.labTamper))
+	r.Post(prefix+"/lab/flip", h(s.labFlip))
+	r.Post(prefix+"/lab/guess", h(s.labGuess))
 }
 
 type server struct {
 	Deps
 	cache cache
+	lab   labStore
 }
 
 // cache is what the /learn pages work out once per process: the

@@ -291,6 +291,11 @@ func writeLines(path string, lines []string) error {
 	if err != nil {
 		return err
 	}
+	// O_CREATE's mode applies only to a new file: an old one keeps its own.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
 	w := bufio.NewWriter(f)
 	for _, l := range lines {
 		w.WriteString(l)

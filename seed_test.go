@@ -225,3 +225,25 @@ func TestSeedFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestTokensFileIsPrivate: the tokens file holds live credentials, so it
+// is 0600 even when a file of that name was there with a looser mode.
+func TestTokensFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.txt")
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeLines(path, []string{"session abc"}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o600 {
+		t.Errorf("tokens file mode = %o, want 600", mode)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "session abc\n" {
+		t.Errorf("tokens file = %q, want the new lines only", b)
+	}
+}

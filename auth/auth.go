@@ -223,7 +223,7 @@ func New(ctx context.Context, opts Options) (*Auth, error) {
 // exists or not. r names the client.
 func (a *Auth) Authenticate(r *http.Request, username, password string) (User, error) {
 	ctx := r.Context()
-	return a.throttle.login(ctx, username, a.address(r), func() (User, error) {
+	return a.throttle.login(ctx, throttleAccount(username), a.address(r), func() (User, error) {
 		return a.Users.Authenticate(ctx, username, password)
 	})
 }

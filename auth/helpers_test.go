@@ -108,10 +108,10 @@ func (c *countingUsers) UserByID(ctx context.Context, id int64) (User, error) {
 // memRevocations is an in-memory RevocationStore that keeps whole seconds,
 // as the SQLite store does.
 type memRevocations struct {
-	mu      sync.Mutex
-	entries map[string]time.Time
-	failRevoke   bool
-	failLoad     bool
+	mu         sync.Mutex
+	entries    map[string]time.Time
+	failRevoke bool
+	failLoad   bool
 }
 
 func newMemRevocations() *memRevocations {

@@ -90,6 +90,20 @@ func (e *ThrottledError) Error() string {
 
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
+// invalidAccount is the one throttling key of every name that cannot be a
+// username. Such a name has no account to protect, and keyed by itself it
+// would let anyone write a key of any length to the database with each
+// attempt, and have every new name start with no count.
+const invalidAccount = "(not a username)"
+
+// throttleAccount is the key username's failures are counted under.
+func throttleAccount(username string) string {
+	if !usernameRE.MatchString(username) {
+		return invalidAccount
+	}
+	return username
+}
+
 // delayAfter is how long an address that failed on an account with
 // failures consecutive failures waits before its next attempt.
 func delayAfter(failures int) time.Duration {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -516,5 +517,33 @@ func TestThrottleConcurrentGuesses(t *testing.T) {
 	}
 	if fs.Account != FreeFailures || fs.Address != FreeFailures {
 		t.Errorf("failures recorded: account %d, address %d; want %d each", fs.Account, fs.Address, FreeFailures)
+	}
+}
+
+// TestNamesThatCannotBeUsernames share one count: a name of any length is
+// never written to the store as a key of its own, and changing the name
+// does not start the count afresh.
+func TestNamesThatCannotBeUsernames(t *testing.T) {
+	f, _ := newThrottleFixture(t)
+	names := []string{strings.Repeat("x", 4000), "Not Valid", "a", "ALICE", "é-name", strings.Repeat("y", 33)}
+	for i := range FreeFailures {
+		if got := tryLogin(f, throttleAddrA, names[i], "wrong password"); got != "invalid" {
+			t.Fatalf("attempt %d (%.20q…) = %s, want invalid", i+1, names[i], got)
+		}
+	}
+	if got := tryLogin(f, throttleAddrA, names[FreeFailures], "wrong password"); got != "throttled 1s" {
+		t.Errorf("a sixth name that cannot be a username = %s, want throttled 1s: they share one count", got)
+	}
+	f.throttle.mu.Lock()
+	defer f.throttle.mu.Unlock()
+	for key := range f.throttle.accounts {
+		if key != invalidAccount {
+			t.Errorf("the store holds the key %.30q, want only %q", key, invalidAccount)
+		}
+	}
+	for _, fl := range f.throttle.failed {
+		if len(fl.account) > 32 {
+			t.Errorf("a failure is recorded under a %d-byte key", len(fl.account))
+		}
 	}
 }

@@ -161,11 +161,17 @@ func (s *server) logOutEverywhere(w http.ResponseWriter, r *http.Request, u auth
 	if err != nil {
 		return ended, err
 	}
-	if _, err := s.sessions.Logout(r.Context()); err != nil {
-		return ended, err
-	}
 	id, _ := auth.IdentityFrom(r.Context())
-	_, err = s.tokens.Logout(r.Context(), w, id.JWT)
+	// This browser's cookies go too, but not one of another user, which a
+	// browser can hold beside this user's (Identity.User picks one).
+	if id.Session.SignedIn() && id.Session.User.ID == u.ID {
+		if _, err := s.sessions.Logout(r.Context()); err != nil {
+			return ended, err
+		}
+	}
+	if id.JWT.SignedIn() && id.JWT.User.ID == u.ID {
+		_, err = s.tokens.Logout(r.Context(), w, id.JWT)
+	}
 	return ended, err
 }
 

@@ -727,6 +727,29 @@ func TestPasswordChangeKeepsAnotherUsersCookie(t *testing.T) {
 	}
 }
 
+// TestLogOutEverywhereKeepsAnotherUsersCookie logs the session's user out
+// everywhere in a browser whose JWT cookie is another user's: that login
+// is not this user's to end.
+func TestLogOutEverywhereKeepsAnotherUsersCookie(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	d := newDevice(t, ts, "203.0.113.10", firefoxLinux, "Firefox on Linux")
+	d.login(t, "session", "user1", "pass123")
+	d.login(t, "jwt", "user2", "pass456")
+	r := d.post(t, "/account/sessions", url.Values{"end": {"everywhere"}})
+	assertHTML(t, r, http.StatusOK)
+	if ck := r.cookie("authlab_token"); ck != nil {
+		t.Errorf("logging user1 out everywhere touched user2's JWT cookie: %+v", ck)
+	}
+	st := d.status(t)
+	if !st.Strategies.JWT.Authenticated || st.Strategies.JWT.Username != "user2" {
+		t.Errorf("JWT afterwards: %+v, want user2 still signed in", st.Strategies.JWT)
+	}
+	if st.Strategies.Session.Authenticated {
+		t.Errorf("session afterwards: %+v, want user1 signed out", st.Strategies.Session)
+	}
+}
+
 // TestPasswordChangeThrottled checks that a wrong current password is a
 // failed login: the sixth in a row waits, even with the right password.
 func TestPasswordChangeThrottled(t *testing.T) {

@@ -239,3 +239,19 @@ func TestTokenCache(t *testing.T) {
 		}
 	}
 }
+
+func TestLoggedName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"user1", "user1"},
+		{"a.b_c-9", "a.b_c-9"},
+		{"correct horse battery staple", "(not a username)"},
+		{"ab", "(not a username)"},
+		{strings.Repeat("x", 33), "(not a username)"},
+		{"", "(not a username)"},
+	}
+	for _, tc := range tests {
+		if got := loggedName(tc.in); got != tc.want {
+			t.Errorf("loggedName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ const loginFailed = "Invalid username or password."
 // the username typed (never the password), successes at info.
 func (s *server) authenticate(r *http.Request, username, password string) (auth.User, error) {
 	u, err := s.Auth.Authenticate(r, username, password)
-	log := s.log.With("id", web.RequestID(r.Context()), "client", ClientAddress(r), "username", username)
+	log := s.log.With("id", web.RequestID(r.Context()), "client", ClientAddress(r), "username", loggedName(username))
 	var throttled *auth.ThrottledError
 	switch {
 	case err == nil:
@@ -77,6 +78,19 @@ func (s *server) authenticate(r *http.Request, username, password string) (auth.
 		log.WarnContext(r.Context(), "login throttled", "retry_after", throttled.RetryAfter)
 	}
 	return u, err
+}
+
+// usernamePattern is what a username can be (see auth's signup rules).
+var usernamePattern = regexp.MustCompile(`^[a-z0-9_.-]{3,32}$`)
+
+// loggedName is the username as a log line may hold it: as typed when it
+// could be a username, else a placeholder, since people type passwords
+// into the username field and a log is no place for them.
+func loggedName(username string) string {
+	if usernamePattern.MatchString(username) {
+		return username
+	}
+	return "(not a username)"
 }
 
 // loginRefused says how to answer a login that err refused: 401 for a

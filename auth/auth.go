@@ -271,7 +271,7 @@ func (a *Auth) Cleanup(ctx context.Context) error {
 	}
 	before := a.throttle.pruneBefore()
 	if err := inBatches(ctx, func(limit int) (int, error) {
-		return a.throttle.store.PruneThrottle(ctx, before, limit)
+		return a.throttle.store.PruneThrottle(ctx, before, now.Add(-KnownFor), limit)
 	}); err != nil {
 		return fmt.Errorf("auth: prune throttling: %w", err)
 	}

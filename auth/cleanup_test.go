@@ -28,8 +28,8 @@ type batchThrottle struct {
 	calls [][2]int
 }
 
-func (b *batchThrottle) PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error) {
-	n, err := b.memThrottle.PruneThrottle(ctx, before, limit)
+func (b *batchThrottle) PruneThrottle(ctx context.Context, before, knownBefore time.Time, limit int) (int, error) {
+	n, err := b.memThrottle.PruneThrottle(ctx, before, knownBefore, limit)
 	b.calls = append(b.calls, [2]int{limit, n})
 	return n, err
 }

@@ -519,7 +519,7 @@ func TestChangePassword(t *testing.T) {
 			if changed := f.users.hashOf("alice") != before; changed != tc.wantChanged {
 				t.Errorf("hash changed = %v, want %v", changed, tc.wantChanged)
 			}
-			fs, err := f.throttle.LoginFailures(context.Background(), "alice", ClientAddress(testRequest()), f.clock.Now().Add(-AddressWindow))
+			fs, err := f.throttle.LoginFailures(context.Background(), "alice", ClientAddress(testRequest()), f.clock.Now().Add(-AddressWindow), f.clock.Now().Add(-KnownFor))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -81,6 +81,7 @@ type memThrottle struct {
 	accounts map[string]Failures // Account and AccountLast only
 	failed   []failedLogin
 	signups  []signup
+	known    map[[2]string]time.Time // account, address → last success
 }
 
 type failedLogin struct {
@@ -95,10 +96,13 @@ type signup struct {
 
 func newMemThrottle() *memThrottle { return &memThrottle{accounts: map[string]Failures{}} }
 
-func (m *memThrottle) LoginFailures(_ context.Context, account, address string, since time.Time) (Failures, error) {
+func (m *memThrottle) LoginFailures(_ context.Context, account, address string, since, knownSince time.Time) (Failures, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	f := m.accounts[account]
+	if at, ok := m.known[[2]string{account, address}]; ok && !at.Before(knownSince) {
+		f.PairKnown = true
+	}
 	for _, fl := range m.failed {
 		if fl.account == account && fl.address == address && fl.at.After(f.PairLast) {
 			f.PairLast = fl.at
@@ -127,10 +131,16 @@ func (m *memThrottle) AddLoginFailure(_ context.Context, account, address string
 	return nil
 }
 
-func (m *memThrottle) ClearLoginFailures(_ context.Context, account string) error {
+func (m *memThrottle) LoginSucceeded(_ context.Context, account, address string, at time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.accounts, account)
+	if m.known == nil {
+		m.known = map[[2]string]time.Time{}
+	}
+	if old := m.known[[2]string{account, address}]; at.After(old) {
+		m.known[[2]string{account, address}] = at
+	}
 	return nil
 }
 
@@ -159,7 +169,7 @@ func (m *memThrottle) AddSignup(_ context.Context, address string, at time.Time)
 	return nil
 }
 
-func (m *memThrottle) PruneThrottle(_ context.Context, before time.Time, limit int) (int, error) {
+func (m *memThrottle) PruneThrottle(_ context.Context, before, knownBefore time.Time, limit int) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -177,6 +187,12 @@ func (m *memThrottle) PruneThrottle(_ context.Context, before time.Time, limit i
 		}
 		return false
 	})
+	for k, at := range m.known {
+		if n < limit && at.Before(knownBefore) {
+			delete(m.known, k)
+			n++
+		}
+	}
 	for k, f := range m.accounts {
 		if n < limit && f.AccountLast.Before(before) {
 			delete(m.accounts, k)

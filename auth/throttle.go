@@ -20,8 +20,11 @@ import (
 //     user; only the count, and so the length of the delay, is shared.
 //   - At most MaxFailures in a row an account (NIST's ceiling of 100): the
 //     one that reaches it closes the account to passwords for Pause, for
-//     every address. The count is forgotten a Pause after the last
-//     failure, so nothing locks an account for good.
+//     every address but those the account logged in from in the last
+//     KnownFor. The count is forgotten a Pause after the last failure. So
+//     an attacker spread over many addresses can close an account to new
+//     places, again and again, but never to the places its owner uses:
+//     nothing locks the owner out for good.
 //   - Per address: at most AddressFailures failed logins in AddressWindow
 //     (whatever the accounts), and at most AddressSignups signups, which
 //     can probe which usernames exist.
@@ -37,6 +40,7 @@ const (
 	AddressFailures = 10
 	AddressWindow   = 10 * time.Minute
 	AddressSignups  = 10
+	KnownFor        = 30 * 24 * time.Hour
 )
 
 // ThrottleStore keeps the counts throttling decides on. It is shared by
@@ -45,24 +49,27 @@ const (
 type ThrottleStore interface {
 	// LoginFailures returns what is known of failed logins on account and
 	// from address: failures from address since the moment given count
-	// towards its window.
-	LoginFailures(ctx context.Context, account, address string, since time.Time) (Failures, error)
+	// towards its window, and a success of address on account at or
+	// after knownSince makes it a known address (Failures.PairKnown).
+	LoginFailures(ctx context.Context, account, address string, since, knownSince time.Time) (Failures, error)
 	// AddLoginFailure records a failed login at the moment given. The
 	// account's count starts again from one when its last failure was at
 	// or before forgetBefore.
 	AddLoginFailure(ctx context.Context, account, address string, at, forgetBefore time.Time) error
-	// ClearLoginFailures resets account's count after a success; the
-	// address windows keep their entries.
-	ClearLoginFailures(ctx context.Context, account string) error
+	// LoginSucceeded resets account's count after a success and
+	// remembers address as one the account logged in from, at the moment
+	// given; the address windows keep their entries.
+	LoginSucceeded(ctx context.Context, account, address string, at time.Time) error
 	// Signups returns how many signups address made since the moment
 	// given, and when the earliest of them was.
 	Signups(ctx context.Context, address string, since time.Time) (n int, first time.Time, err error)
 	AddSignup(ctx context.Context, address string, at time.Time) error
-	// PruneThrottle deletes at most limit entries older than before (they
-	// no longer count towards any limit) and returns how many it deleted:
-	// fewer than limit means none is left. No one statement deletes more
-	// than limit rows.
-	PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneThrottle deletes at most limit entries that no longer count:
+	// failures, signups and counts older than before, and known addresses
+	// whose last success is older than knownBefore. It returns how many it
+	// deleted: fewer than limit means none is left. No one statement
+	// deletes more than limit rows.
+	PruneThrottle(ctx context.Context, before, knownBefore time.Time, limit int) (int, error)
 }
 
 // Failures is what a ThrottleStore knows of one login attempt's account
@@ -71,6 +78,7 @@ type Failures struct {
 	Account      int       // failed logins on the account since its last success
 	AccountLast  time.Time // the last of them
 	PairLast     time.Time // the last failure from this address on this account; zero if none
+	PairKnown    bool      // this address logged in on this account within KnownFor
 	Address      int       // failed logins from the address in the window
 	AddressFirst time.Time // the earliest of those
 }
@@ -124,7 +132,7 @@ func loginWait(f Failures, now time.Time) time.Duration {
 		f.Account = 0 // forgotten
 	}
 	var wait time.Duration
-	if f.Account >= MaxFailures {
+	if f.Account >= MaxFailures && !f.PairKnown {
 		wait = f.AccountLast.Add(Pause).Sub(now)
 	}
 	if !f.PairLast.IsZero() {
@@ -191,7 +199,7 @@ func (t *throttle) lock(keys ...string) func() {
 func (t *throttle) login(ctx context.Context, account, address string, check func() (User, error)) (User, error) {
 	defer t.lock("a:"+account, "@"+address)()
 	now := t.now()
-	f, err := t.store.LoginFailures(ctx, account, address, now.Add(-AddressWindow))
+	f, err := t.store.LoginFailures(ctx, account, address, now.Add(-AddressWindow), now.Add(-KnownFor))
 	if err != nil {
 		return User{}, fmt.Errorf("auth: read login failures: %w", err)
 	}
@@ -207,9 +215,9 @@ func (t *throttle) login(ctx context.Context, account, address string, check fun
 		if err := t.store.AddLoginFailure(ctx, account, address, at, at.Add(-Pause)); err != nil {
 			return User{}, fmt.Errorf("auth: record login failure: %w", err)
 		}
-	case err == nil && f.Account > 0:
-		if err := t.store.ClearLoginFailures(ctx, account); err != nil {
-			return User{}, fmt.Errorf("auth: clear login failures: %w", err)
+	case err == nil:
+		if err := t.store.LoginSucceeded(ctx, account, address, t.now()); err != nil {
+			return User{}, fmt.Errorf("auth: record login success: %w", err)
 		}
 	}
 	return u, err

@@ -511,7 +511,7 @@ func TestThrottleConcurrentGuesses(t *testing.T) {
 	if n := users.byName.Load(); n != FreeFailures {
 		t.Errorf("%d passwords checked, want %d", n, FreeFailures)
 	}
-	fs, err := f.throttle.LoginFailures(context.Background(), "alice", throttleAddrA, f.clock.Now().Add(-AddressWindow))
+	fs, err := f.throttle.LoginFailures(context.Background(), "alice", throttleAddrA, f.clock.Now().Add(-AddressWindow), f.clock.Now().Add(-KnownFor))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,5 +545,42 @@ func TestNamesThatCannotBeUsernames(t *testing.T) {
 		if len(fl.account) > 32 {
 			t.Errorf("a failure is recorded under a %d-byte key", len(fl.account))
 		}
+	}
+}
+
+// TestKnownAddressOutlastsThePause: an attacker spread over many addresses
+// closes alice's account to passwords after MaxFailures failures, but not
+// at the address she logged in from last week; once that success is
+// older than KnownFor, it is an address like any other.
+func TestKnownAddressOutlastsThePause(t *testing.T) {
+	f, _ := newThrottleFixture(t)
+	const home = "192.0.2.50"
+	if got := tryLogin(f, home, "alice", "correct horse"); got != "ok" {
+		t.Fatalf("alice at home: %s", got)
+	}
+	f.clock.Advance(7 * 24 * time.Hour)
+	// A botnet: each address fails once, so none of them waits, and the
+	// hundredth failure closes the account.
+	for i := range MaxFailures {
+		if got := tryLogin(f, fmt.Sprintf("10.7.%d.%d", i/250, i%250), "alice", "wrong password"); got != "invalid" {
+			t.Fatalf("failure %d from a fresh address = %s, want invalid", i+1, got)
+		}
+	}
+	if got := tryLogin(f, "10.8.0.1", "alice", "correct horse"); got != "throttled 24h0m0s" {
+		t.Errorf("a new address after %d failures = %s, want throttled 24h0m0s", MaxFailures, got)
+	}
+	if got := tryLogin(f, home, "alice", "correct horse"); got != "ok" {
+		t.Errorf("alice at the address she logged in from a week ago = %s, want ok", got)
+	}
+
+	// The same attack once her last success there is older than KnownFor.
+	f.clock.Advance(KnownFor + time.Minute)
+	for i := range MaxFailures {
+		if got := tryLogin(f, fmt.Sprintf("10.6.%d.%d", i/250, i%250), "alice", "wrong password"); got != "invalid" {
+			t.Fatalf("second attack, failure %d = %s, want invalid", i+1, got)
+		}
+	}
+	if got := tryLogin(f, home, "alice", "correct horse"); got != "throttled 24h0m0s" {
+		t.Errorf("an address last used more than KnownFor ago = %s, want throttled 24h0m0s", got)
 	}
 }

@@ -98,7 +98,7 @@ func (d *DB) PruneLogins(ctx context.Context, before time.Time, limit int) (int,
 
 // LoginFailures returns what is known of failed logins on account and
 // from address.
-func (d *DB) LoginFailures(ctx context.Context, account, address string, since time.Time) (auth.Failures, error) {
+func (d *DB) LoginFailures(ctx context.Context, account, address string, since, knownSince time.Time) (auth.Failures, error) {
 	var (
 		f                                auth.Failures
 		failures                         *int
@@ -109,8 +109,9 @@ func (d *DB) LoginFailures(ctx context.Context, account, address string, since t
 		(SELECT last FROM login_failures WHERE account = $1),
 		(SELECT max(at) FROM failed_logins WHERE account = $1 AND address = $2),
 		(SELECT count(*) FROM failed_logins WHERE address = $2 AND at > $3),
-		(SELECT min(at) FROM failed_logins WHERE address = $2 AND at > $3)`,
-		[]any{account, address, ms(since)}, &failures, &accountLast, &pairLast, &f.Address, &addrFirst)
+		(SELECT min(at) FROM failed_logins WHERE address = $2 AND at > $3),
+		EXISTS (SELECT 1 FROM login_known WHERE account = $1 AND address = $2 AND at >= $4)`,
+		[]any{account, address, ms(since), ms(knownSince)}, &failures, &accountLast, &pairLast, &f.Address, &addrFirst, &f.PairKnown)
 	if err != nil {
 		return auth.Failures{}, wrap("read login failures", err)
 	}
@@ -152,9 +153,15 @@ func (d *DB) addLoginFailure(ctx context.Context, attempt, account, address stri
 	return wrap("record login failure", err)
 }
 
-// ClearLoginFailures resets account's count.
-func (d *DB) ClearLoginFailures(ctx context.Context, account string) error {
-	return wrap("clear login failures", d.exec(ctx, `DELETE FROM login_failures WHERE account = $1`, account))
+// LoginSucceeded resets account's count and remembers address as one the
+// account logged in from, in one statement.
+func (d *DB) LoginSucceeded(ctx context.Context, account, address string, at time.Time) error {
+	err := d.exec(ctx, `
+		WITH cleared AS (DELETE FROM login_failures WHERE account = $1)
+		INSERT INTO login_known (account, address, at) VALUES ($1, $2, $3)
+		ON CONFLICT (account, address) DO UPDATE SET at = greatest(login_known.at, excluded.at)`,
+		account, address, ms(at))
+	return wrap("record login success", err)
 }
 
 // Signups returns how many signups address made since the moment given,
@@ -186,17 +193,21 @@ func (d *DB) addSignup(ctx context.Context, attempt, address string, at time.Tim
 
 // PruneThrottle deletes at most limit entries older than before: from
 // each table in turn, one short transaction a table.
-func (d *DB) PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error) {
+func (d *DB) PruneThrottle(ctx context.Context, before, knownBefore time.Time, limit int) (int, error) {
 	deleted := 0
-	for _, query := range []string{
-		`DELETE FROM failed_logins WHERE ctid IN (SELECT ctid FROM failed_logins WHERE at < $1 LIMIT $2)`,
-		`DELETE FROM signups WHERE ctid IN (SELECT ctid FROM signups WHERE at < $1 LIMIT $2)`,
-		`DELETE FROM login_failures WHERE ctid IN (SELECT ctid FROM login_failures WHERE last < $1 LIMIT $2)`,
+	for _, q := range []struct {
+		sql    string
+		before time.Time
+	}{
+		{`DELETE FROM failed_logins WHERE ctid IN (SELECT ctid FROM failed_logins WHERE at < $1 LIMIT $2)`, before},
+		{`DELETE FROM signups WHERE ctid IN (SELECT ctid FROM signups WHERE at < $1 LIMIT $2)`, before},
+		{`DELETE FROM login_failures WHERE ctid IN (SELECT ctid FROM login_failures WHERE last < $1 LIMIT $2)`, before},
+		{`DELETE FROM login_known WHERE ctid IN (SELECT ctid FROM login_known WHERE at < $1 LIMIT $2)`, knownBefore},
 	} {
 		if deleted == limit {
 			break
 		}
-		n, err := d.deleteRows(ctx, query, ms(before), limit-deleted)
+		n, err := d.deleteRows(ctx, q.sql, ms(q.before), limit-deleted)
 		deleted += n
 		if err != nil {
 			return deleted, wrap("prune throttling", err)

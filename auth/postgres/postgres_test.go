@@ -547,12 +547,12 @@ func TestUnavailable(t *testing.T) {
 		{"LoginByKey of an unknown key", func() error { _, err := db.LoginByKey(ctx, "unknown"); return err }, auth.ErrNoLogin},
 		{"EndLogin", func() error { return db.EndLogin(ctx, "key", time.Now(), auth.EndedByLogout) }, nil},
 		{"PruneLogins", func() error { _, err := db.PruneLogins(ctx, time.Now(), 10); return err }, nil},
-		{"LoginFailures", func() error { _, err := db.LoginFailures(ctx, "alice", "a", time.Now()); return err }, nil},
+		{"LoginFailures", func() error { _, err := db.LoginFailures(ctx, "alice", "a", time.Now(), time.Now()); return err }, nil},
 		{"AddLoginFailure", func() error { return db.AddLoginFailure(ctx, "alice", "a", time.Now(), time.Now()) }, nil},
-		{"ClearLoginFailures", func() error { return db.ClearLoginFailures(ctx, "alice") }, nil},
+		{"LoginSucceeded", func() error { return db.LoginSucceeded(ctx, "alice", "a", time.Now()) }, nil},
 		{"Signups", func() error { _, _, err := db.Signups(ctx, "a", time.Now()); return err }, nil},
 		{"AddSignup", func() error { return db.AddSignup(ctx, "a", time.Now()) }, nil},
-		{"PruneThrottle", func() error { _, err := db.PruneThrottle(ctx, time.Now(), 10); return err }, nil},
+		{"PruneThrottle", func() error { _, err := db.PruneThrottle(ctx, time.Now(), time.Now(), 10); return err }, nil},
 		{"Find", func() error { _, _, err := store.Find("token"); return err }, nil},
 		{"Commit", func() error { return store.Commit("token", []byte("x"), time.Now().Add(time.Hour)) }, nil},
 		{"Delete", func() error { return store.Delete("token") }, nil},
@@ -782,7 +782,7 @@ func TestThrottleCountsAnAttemptOnce(t *testing.T) {
 	if err := postgres.AddLoginFailureAttempt(db, "attempt-2", "alice", "192.0.2.1", now, now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	f, err := db.LoginFailures(ctx, "alice", "192.0.2.1", now.Add(-time.Minute))
+	f, err := db.LoginFailures(ctx, "alice", "192.0.2.1", now.Add(-time.Minute), now.Add(-time.Minute))
 	if err != nil || f.Account != 2 || f.Address != 2 {
 		t.Errorf("LoginFailures = %+v, %v; want 2 on the account and 2 from the address (attempt-1 once)", f, err)
 	}
@@ -798,7 +798,7 @@ func TestMigrationDropsPlaintextSessions(t *testing.T) {
 	url := pgtest.Database(t)
 	open(t, url).Close()
 	// Back to version 3, with a session stored the old way.
-	exec(t, url, `DROP TABLE logins, login_failures, failed_logins, signups;
+	exec(t, url, `DROP TABLE logins, login_failures, failed_logins, signups, login_known;
 		DELETE FROM schema_migrations WHERE version >= 4`)
 	exec(t, url, `INSERT INTO sessions (token, data, expiry) VALUES ('plaintext-token', '\x00', now() + interval '1 hour')`)
 	db := open(t, url)

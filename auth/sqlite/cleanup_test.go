@@ -185,7 +185,7 @@ func TestLockedIsUnavailable(t *testing.T) {
 		"AddLoginFailure": func() error { return db.AddLoginFailure(ctx, "alice", "a", time.Now(), time.Now()) },
 		"AddSignup":       func() error { return db.AddSignup(ctx, "a", time.Now()) },
 		"PruneLogins":     func() error { _, err := db.PruneLogins(ctx, time.Now(), 10); return err },
-		"PruneThrottle":   func() error { _, err := db.PruneThrottle(ctx, time.Now(), 10); return err },
+		"PruneThrottle":   func() error { _, err := db.PruneThrottle(ctx, time.Now(), time.Now(), 10); return err },
 		"cleanup": func() error {
 			_, err := sqlite.DeleteExpiredSessions(db, time.Now(), 10)
 			return err

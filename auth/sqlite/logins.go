@@ -89,7 +89,7 @@ func (d *DB) PruneLogins(ctx context.Context, before time.Time, limit int) (int,
 
 // LoginFailures returns what is known of failed logins on account and
 // from address.
-func (d *DB) LoginFailures(ctx context.Context, account, address string, since time.Time) (auth.Failures, error) {
+func (d *DB) LoginFailures(ctx context.Context, account, address string, since, knownSince time.Time) (auth.Failures, error) {
 	var (
 		f                                          auth.Failures
 		failures, accountLast, pairLast, addrFirst sql.NullInt64
@@ -99,8 +99,9 @@ func (d *DB) LoginFailures(ctx context.Context, account, address string, since t
 		(SELECT last FROM login_failures WHERE account = ?1),
 		(SELECT max(at) FROM failed_logins WHERE account = ?1 AND address = ?2),
 		(SELECT count(*) FROM failed_logins WHERE address = ?2 AND at > ?3),
-		(SELECT min(at) FROM failed_logins WHERE address = ?2 AND at > ?3)`,
-		account, address, since.UnixMilli()).Scan(&failures, &accountLast, &pairLast, &f.Address, &addrFirst)
+		(SELECT min(at) FROM failed_logins WHERE address = ?2 AND at > ?3),
+		EXISTS (SELECT 1 FROM login_known WHERE account = ?1 AND address = ?2 AND at >= ?4)`,
+		account, address, since.UnixMilli(), knownSince.UnixMilli()).Scan(&failures, &accountLast, &pairLast, &f.Address, &addrFirst, &f.PairKnown)
 	if err != nil {
 		return f, storeErr(err)
 	}
@@ -136,10 +137,23 @@ func (d *DB) AddLoginFailure(ctx context.Context, account, address string, at, f
 	return storeErr(tx.Commit())
 }
 
-// ClearLoginFailures resets account's count.
-func (d *DB) ClearLoginFailures(ctx context.Context, account string) error {
-	_, err := d.write.ExecContext(ctx, `DELETE FROM login_failures WHERE account = ?`, account)
-	return storeErr(err)
+// LoginSucceeded resets account's count and remembers address as one the
+// account logged in from.
+func (d *DB) LoginSucceeded(ctx context.Context, account, address string, at time.Time) error {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE account = ?`, account); err != nil {
+		return storeErr(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO login_known (account, address, at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (account, address) DO UPDATE SET at = max(at, excluded.at)`,
+		account, address, at.UnixMilli()); err != nil {
+		return storeErr(err)
+	}
+	return storeErr(tx.Commit())
 }
 
 // Signups returns how many signups address made since the moment given,
@@ -162,17 +176,21 @@ func (d *DB) AddSignup(ctx context.Context, address string, at time.Time) error 
 
 // PruneThrottle deletes at most limit entries older than before: from
 // each table in turn, one short transaction a table.
-func (d *DB) PruneThrottle(ctx context.Context, before time.Time, limit int) (int, error) {
+func (d *DB) PruneThrottle(ctx context.Context, before, knownBefore time.Time, limit int) (int, error) {
 	deleted := 0
-	for _, query := range []string{
-		`DELETE FROM failed_logins WHERE rowid IN (SELECT rowid FROM failed_logins WHERE at < ? LIMIT ?)`,
-		`DELETE FROM signups WHERE rowid IN (SELECT rowid FROM signups WHERE at < ? LIMIT ?)`,
-		`DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures WHERE last < ? LIMIT ?)`,
+	for _, q := range []struct {
+		sql    string
+		before time.Time
+	}{
+		{`DELETE FROM failed_logins WHERE rowid IN (SELECT rowid FROM failed_logins WHERE at < ? LIMIT ?)`, before},
+		{`DELETE FROM signups WHERE rowid IN (SELECT rowid FROM signups WHERE at < ? LIMIT ?)`, before},
+		{`DELETE FROM login_failures WHERE rowid IN (SELECT rowid FROM login_failures WHERE last < ? LIMIT ?)`, before},
+		{`DELETE FROM login_known WHERE rowid IN (SELECT rowid FROM login_known WHERE at < ? LIMIT ?)`, knownBefore},
 	} {
 		if deleted == limit {
 			break
 		}
-		n, err := d.deleteRows(ctx, query, before.UnixMilli(), limit-deleted)
+		n, err := d.deleteRows(ctx, q.sql, q.before.UnixMilli(), limit-deleted)
 		deleted += n
 		if err != nil {
 			return deleted, err

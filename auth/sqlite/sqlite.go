@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS secrets (
 // migrations are the schema's versions, in order: migration i+1 takes a
 // database from version i to i+1. The first is written so that a database
 // made before versions were kept takes it without harm.
-var migrations = []string{schema, usersNeverReuseIDs, loginsAndThrottling, loginsEndedIndex}
+var migrations = []string{schema, usersNeverReuseIDs, loginsAndThrottling, loginsEndedIndex, knownAddresses}
 
 // usersNeverReuseIDs rebuilds the users table of a database made before
 // its ids were AUTOINCREMENT: without it, SQLite hands the id of the
@@ -112,6 +112,18 @@ CREATE TABLE signups (
 );
 CREATE INDEX signups_address_idx ON signups(address, at);
 CREATE INDEX signups_at_idx ON signups(at);`
+
+// knownAddresses remembers where each account last logged in from, so
+// that an account closed to passwords after a hundred failures stays open
+// to the places its owner uses (auth.KnownFor).
+const knownAddresses = `
+CREATE TABLE login_known (
+	account TEXT NOT NULL,
+	address TEXT NOT NULL,
+	at      INTEGER NOT NULL,
+	PRIMARY KEY (account, address)
+);
+CREATE INDEX login_known_at_idx ON login_known(at);`
 
 // loginsEndedIndex lets a cleanup find ended logins without reading the
 // whole table for every batch it deletes.

@@ -98,7 +98,7 @@ func addFailures(t *testing.T, s Store, forgetBefore time.Time, fs ...failure) {
 // checkFailures fails t unless LoginFailures answers want.
 func checkFailures(t *testing.T, s Store, account, address string, since time.Time, want auth.Failures) {
 	t.Helper()
-	got, err := s.LoginFailures(context.Background(), account, address, since)
+	got, err := s.LoginFailures(context.Background(), account, address, since, since)
 	if err != nil {
 		t.Fatalf("LoginFailures(%s, %s): %v", account, address, err)
 	}
@@ -412,7 +412,7 @@ var cases = []struct {
 			}
 		}
 		for _, want := range []int{3, 3, 2, 0} {
-			if n, err := s.PruneThrottle(ctx, now, 3); err != nil || n != want {
+			if n, err := s.PruneThrottle(ctx, now, now, 3); err != nil || n != want {
 				t.Fatalf("PruneThrottle(limit 3) = %d, %v; want %d", n, err, want)
 			}
 		}
@@ -449,12 +449,22 @@ var cases = []struct {
 			failure{"alice", "192.0.2.1", now.Add(time.Second)},
 			failure{"alice", "192.0.2.1", now.Add(2 * time.Second)},
 			failure{"bob", "192.0.2.1", now.Add(3 * time.Second)})
-		if err := s.ClearLoginFailures(ctx, "alice"); err != nil {
+		if err := s.LoginSucceeded(ctx, "alice", "192.0.2.9", now.Add(5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		window := now.Add(-10 * time.Minute)
 		checkFailures(t, s, "alice", "192.0.2.1", window, auth.Failures{
 			PairLast: now.Add(2 * time.Second), Address: 3, AddressFirst: now.Add(time.Second)})
+		// The address it succeeded from is known, from then on, to alice
+		// alone.
+		checkFailures(t, s, "alice", "192.0.2.9", window, auth.Failures{PairKnown: true})
+		checkFailures(t, s, "bob", "192.0.2.9", window, auth.Failures{Account: 1, AccountLast: now.Add(3 * time.Second)})
+		checkFailures(t, s, "alice", "192.0.2.9", now.Add(6*time.Second), auth.Failures{})
+		// An earlier success does not move it back.
+		if err := s.LoginSucceeded(ctx, "alice", "192.0.2.9", now); err != nil {
+			t.Fatal(err)
+		}
+		checkFailures(t, s, "alice", "192.0.2.9", now.Add(5*time.Second), auth.Failures{PairKnown: true})
 		checkFailures(t, s, "bob", "192.0.2.1", window, auth.Failures{Account: 1, AccountLast: now.Add(3 * time.Second),
 			PairLast: now.Add(3 * time.Second), Address: 3, AddressFirst: now.Add(time.Second)})
 		addFailures(t, s, forget, failure{"alice", "192.0.2.2", now.Add(4 * time.Second)})
@@ -511,9 +521,19 @@ var cases = []struct {
 		}
 		// alice's and bob's failures, in failed_logins and login_failures,
 		// and one signup.
-		if n, err := s.PruneThrottle(ctx, now, 100); err != nil || n != 5 {
-			t.Fatalf("PruneThrottle(limit 100) = %d, %v; want 5", n, err)
+		for _, at := range []time.Time{now.Add(-31 * 24 * time.Hour), now.Add(-time.Hour)} {
+			if err := s.LoginSucceeded(ctx, "erin", at.Format("2006-01-02T15"), at); err != nil {
+				t.Fatal(err)
+			}
 		}
+		// alice's and bob's failures, in failed_logins and login_failures,
+		// one signup, and erin's success from before knownBefore.
+		if n, err := s.PruneThrottle(ctx, now, now.Add(-30*24*time.Hour), 100); err != nil || n != 6 {
+			t.Fatalf("PruneThrottle(limit 100) = %d, %v; want 6", n, err)
+		}
+		old, recent := now.Add(-31*24*time.Hour), now.Add(-time.Hour)
+		checkFailures(t, s, "erin", old.Format("2006-01-02T15"), old, auth.Failures{})
+		checkFailures(t, s, "erin", recent.Format("2006-01-02T15"), recent, auth.Failures{PairKnown: true})
 		since := now.Add(-72 * time.Hour)
 		checkFailures(t, s, "alice", "192.0.2.1", since, auth.Failures{Address: 1, AddressFirst: now})
 		checkFailures(t, s, "bob", "192.0.2.1", since, auth.Failures{Address: 1, AddressFirst: now})

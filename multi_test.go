@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/auth/postgres/pgtest"
 )
 
@@ -181,7 +183,9 @@ func TestTwoInstancesOnePostgreSQL(t *testing.T) {
 	db := pgtest.Database(t)
 	env := map[string]string{"AUTHLAB_DATABASE_URL": db, "AUTHLAB_JWT_SECRET": multiSecret}
 	// Short JWTs, so a renewal happens within the test.
-	args := []string{"-addr", "127.0.0.1:0", "-jwt-ttl", "4s", "-log-format", "json"}
+	// The test poses as clients behind a proxy on loopback, each naming
+	// its address in X-Forwarded-For.
+	args := []string{"-addr", "127.0.0.1:0", "-jwt-ttl", "4s", "-log-format", "json", "-trusted-proxy", "127.0.0.1/32"}
 	a := startProcess(t, append(args, "-instance", "a"), env)
 	b := startProcess(t, append(args, "-instance", "b"), env)
 
@@ -241,6 +245,24 @@ func TestTwoInstancesOnePostgreSQL(t *testing.T) {
 		if r := send(t, "POST", a.url+"/signup", "application/x-www-form-urlencoded", form); r.status != 201 {
 			t.Fatalf("signup on A: %d", r.status)
 		}
+		login(b.url, "session", "carol", "correct horse")
+	})
+
+	t.Run("failed logins on A count on B", func(t *testing.T) {
+		const client = "198.51.100.7"
+		for i := range auth.AddressFailures {
+			form := url.Values{"username": {fmt.Sprintf("nobody%d", i)}, "password": {"wrong"}}.Encode()
+			if r := send(t, "POST", a.url+"/session/login", "application/x-www-form-urlencoded", form, "X-Forwarded-For", client); r.status != 401 {
+				t.Fatalf("failure %d on A: %d, want 401", i+1, r.status)
+			}
+		}
+		form := url.Values{"username": {"carol"}, "password": {"correct horse"}}.Encode()
+		r := send(t, "POST", b.url+"/session/login", "application/x-www-form-urlencoded", form, "X-Forwarded-For", client)
+		if r.status != 429 || r.header.Get("Retry-After") == "" {
+			t.Errorf("the right password on B from an address with %d failures on A: %d, Retry-After %q; want 429 with a wait",
+				auth.AddressFailures, r.status, r.header.Get("Retry-After"))
+		}
+		// Another address is not held back.
 		login(b.url, "session", "carol", "correct horse")
 	})
 

@@ -106,7 +106,7 @@ const invalidAccount = "(not a username)"
 
 // throttleAccount is the key username's failures are counted under.
 func throttleAccount(username string) string {
-	if !usernameRE.MatchString(username) {
+	if !IsUsername(username) {
 		return invalidAccount
 	}
 	return username

@@ -41,6 +41,10 @@ const (
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9_.-]{3,32}$`)
 
+// IsUsername reports whether name could be a username under the signup
+// rules: anything else names no account.
+func IsUsername(name string) bool { return usernameRE.MatchString(name) }
+
 // UserStore keeps accounts. ByName and ByID return ErrNoUser when there is
 // none; Create returns ErrUsernameTaken for a duplicate.
 type UserStore interface {

@@ -67,7 +67,7 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request) error {
 		return 0
 	})
 	v := views.DevicesView{Page: s.Web.Page(r, "Your logins"), Username: u.Username,
-		Logins: loginRows(logins, id.At, id.IsCurrent), IdleStep: waitText(s.Auth.Settings().IdleStep)}
+		Logins: loginRows(logins, id.At, id.IsCurrent), IdleStep: views.Wait(s.Auth.Settings().IdleStep)}
 	if n := r.URL.Query().Get("ended"); n != "" {
 		v.Notice = endedNotice(n)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/web"
+	"github.com/authlab/authlab/views"
 )
 
 type apiLoginRequest struct {
@@ -70,7 +71,7 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if status, _ := loginRefused(w, err); status != 0 {
 		message := "invalid username or password"
 		if errors.As(err, &throttled) {
-			message = "too many attempts: wait " + waitText(throttled.RetryAfter)
+			message = "too many attempts: wait " + views.Wait(throttled.RetryAfter)
 		}
 		return s.Web.JSON(w, status, web.APIError{Error: message})
 	}

@@ -90,38 +90,14 @@ func reasonText(session bool, reason auth.Reason) string {
 // now in words ("in 29 min", "3 s ago").
 func when(t, now time.Time) string {
 	d := t.Sub(now).Round(time.Second)
-	rel := "in " + roughly(d)
+	rel := "in " + views.Roughly(d)
 	switch {
 	case d == 0:
 		rel = "now"
 	case d < 0:
-		rel = roughly(-d) + " ago"
+		rel = views.Roughly(-d) + " ago"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC") + " (" + rel + ")"
-}
-
-// roughly is a positive duration in its largest unit or two: "45 s",
-// "29 min", "14 min 30 s", "23 h 59 min", "3 days".
-func roughly(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + " s"
-	case d < 10*time.Minute && d%time.Minute != 0:
-		return strconv.Itoa(int(d/time.Minute)) + " min " + strconv.Itoa(int(d%time.Minute/time.Second)) + " s"
-	case d < time.Hour:
-		return strconv.Itoa(int((d+30*time.Second)/time.Minute)) + " min"
-	case d < 48*time.Hour:
-		h, m := int(d/time.Hour), int((d%time.Hour+30*time.Second)/time.Minute)
-		if m == 60 {
-			h, m = h+1, 0
-		}
-		if m == 0 {
-			return strconv.Itoa(h) + " h"
-		}
-		return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
-	}
-	return strconv.Itoa(int((d+12*time.Hour)/(24*time.Hour))) + " days"
 }
 
 // sessionPanel is what the session cookie of id proves, and how.

@@ -178,31 +178,6 @@ func TestWhen(t *testing.T) {
 	}
 }
 
-func TestRoughly(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0 s"},
-		{59 * time.Second, "59 s"},
-		{time.Minute, "1 min"},
-		{14*time.Minute + 29*time.Second, "14 min"},
-		{14*time.Minute + 30*time.Second, "15 min"},
-		{9*time.Minute + 59*time.Second, "9 min 59 s"},
-		{29*time.Minute + 59*time.Second, "30 min"},
-		{time.Hour, "1 h"},
-		{23*time.Hour + 59*time.Minute + 40*time.Second, "24 h"},
-		{23*time.Hour + 58*time.Minute, "23 h 58 min"},
-		{47 * time.Hour, "47 h"},
-		{72*time.Hour + time.Hour, "3 days"},
-	}
-	for _, tc := range tests {
-		if got := roughly(tc.d); got != tc.want {
-			t.Errorf("roughly(%v) = %q, want %q", tc.d, got, tc.want)
-		}
-	}
-}
-
 func TestTokenCache(t *testing.T) {
 	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	header := seg(`{"alg":"HS256","typ":"JWT"}`)

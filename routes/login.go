@@ -4,10 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/routes/web"
@@ -80,14 +77,11 @@ func (s *server) authenticate(r *http.Request, username, password string) (auth.
 	return u, err
 }
 
-// usernamePattern is what a username can be (see auth's signup rules).
-var usernamePattern = regexp.MustCompile(`^[a-z0-9_.-]{3,32}$`)
-
 // loggedName is the username as a log line may hold it: as typed when it
 // could be a username, else a placeholder, since people type passwords
 // into the username field and a log is no place for them.
 func loggedName(username string) string {
-	if usernamePattern.MatchString(username) {
+	if auth.IsUsername(username) {
 		return username
 	}
 	return "(not a username)"
@@ -103,25 +97,10 @@ func loginRefused(w http.ResponseWriter, err error) (status int, message string)
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return http.StatusUnauthorized, loginFailed
 	case errors.As(err, &throttled):
-		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter/time.Second)))
-		return http.StatusTooManyRequests, "Too many attempts. Wait " + waitText(throttled.RetryAfter) + " before trying again."
+		web.RetryAfter(w, throttled.RetryAfter)
+		return http.StatusTooManyRequests, "Too many attempts. Wait " + views.Wait(throttled.RetryAfter) + " before trying again."
 	}
 	return 0, ""
-}
-
-// waitText is a wait in words: "1 second", "14 minutes", "24 hours".
-func waitText(d time.Duration) string {
-	n, unit := int(d/time.Second), "second"
-	switch {
-	case d >= 2*time.Hour:
-		n, unit = int((d+time.Hour-1)/time.Hour), "hour"
-	case d >= 2*time.Minute:
-		n, unit = int((d+time.Minute-1)/time.Minute), "minute"
-	}
-	if n != 1 {
-		unit += "s"
-	}
-	return strconv.Itoa(n) + " " + unit
 }
 
 // credentials reads the login form.
@@ -249,9 +228,9 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) error {
 	case errors.As(err, &throttled):
 		s.log.WarnContext(r.Context(), "signup throttled", "id", web.RequestID(r.Context()),
 			"client", ClientAddress(r), "retry_after", throttled.RetryAfter)
-		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter/time.Second)))
+		web.RetryAfter(w, throttled.RetryAfter)
 		status = http.StatusTooManyRequests
-		v.Error = "Too many signups from your address. Wait " + waitText(throttled.RetryAfter) + " before trying again."
+		v.Error = "Too many signups from your address. Wait " + views.Wait(throttled.RetryAfter) + " before trying again."
 		return s.Web.Render(w, r, status, views.Signup(v))
 	case err == nil:
 		v.Created, v.Username = username, ""

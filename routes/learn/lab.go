@@ -212,13 +212,13 @@ func (s *server) labView(r *http.Request) (views.LabView, error) {
 		SessionIn: id.Session.SignedIn(),
 		JWTIn:     id.JWT.SignedIn(),
 		Guess: views.LabGuess{Burst: labBurst, Free: auth.FreeFailures, Cap: auth.AddressFailures,
-			Window: roughly(auth.AddressWindow)},
+			Window: views.Roughly(auth.AddressWindow)},
 	}
 	if e, _ := s.labEntry(r, id.At); e != nil {
 		c, expires := s.lab.read(e)
 		if !c.kept.IsZero() {
 			v.Kept = &views.LabKept{Username: c.username, Session: c.session != "", JWT: c.token != "",
-				Kept: roughly(id.At.Sub(c.kept)) + " ago", Expires: "in " + roughly(expires.Sub(id.At))}
+				Kept: views.Roughly(id.At.Sub(c.kept)) + " ago", Expires: "in " + views.Roughly(expires.Sub(id.At))}
 		}
 		v.Guess.Account = s.lab.account(e)
 	}
@@ -289,7 +289,7 @@ func (s *server) labReplay(w http.ResponseWriter, r *http.Request) error {
 	if c.kept.IsZero() {
 		msg := "This browser has kept no copies. Press \"Keep a copy of my cookies\" while signed in first."
 		if hasCookie {
-			msg = "The lab knows no copies under this browser's lab id: they are kept for " + roughly(labTTL) +
+			msg = "The lab knows no copies under this browser's lab id: they are kept for " + views.Roughly(labTTL) +
 				" in this server's memory, and only for the browser that made them."
 		}
 		return &web.Error{Status: http.StatusNotFound, Heading: "No copies to replay", Message: msg}
@@ -741,10 +741,10 @@ func (s *server) guessBurst(w http.ResponseWriter, r *http.Request, e *labEntry)
 		_, err := s.Auth.SignUp(r, name, rand.Text())
 		var throttled *auth.ThrottledError
 		if errors.As(err, &throttled) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter/time.Second)))
+			web.RetryAfter(w, throttled.RetryAfter)
 			return "", nil, &web.Error{Status: http.StatusTooManyRequests, Heading: "Too many new accounts",
-				Message: "This address has made " + strconv.Itoa(auth.AddressSignups) + " accounts in the last " + roughly(auth.AddressWindow) +
-					", the lab's throwaway ones included. Try again in " + roughly(throttled.RetryAfter) + "."}
+				Message: "This address has made " + strconv.Itoa(auth.AddressSignups) + " accounts in the last " + views.Roughly(auth.AddressWindow) +
+					", the lab's throwaway ones included. Try again in " + views.Roughly(throttled.RetryAfter) + "."}
 		}
 		if err != nil {
 			return "", nil, fmt.Errorf("lab: make the throwaway account: %w", err)
@@ -764,7 +764,7 @@ func (s *server) guessBurst(w http.ResponseWriter, r *http.Request, e *labEntry)
 			at.Status, at.Answer = http.StatusUnauthorized, "Wrong password: hashed and compared"
 		case errors.As(err, &throttled):
 			at.Status, at.Answer = http.StatusTooManyRequests, "Too soon: refused before hashing, not counted"
-			at.Wait = roughly(throttled.RetryAfter)
+			at.Wait = views.Roughly(throttled.RetryAfter)
 		default:
 			return "", nil, fmt.Errorf("lab: guess: %w", err)
 		}
@@ -798,16 +798,4 @@ func (s *server) code(step int, name, needle string) (views.LabCode, error) {
 		}
 	}
 	return c, nil
-}
-
-// roughly is a duration in words: "45 s", "9 min", "9 min 30 s".
-func roughly(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + " s"
-	case d%time.Minute != 0 && d < 10*time.Minute:
-		return strconv.Itoa(int(d/time.Minute)) + " min " + strconv.Itoa(int(d%time.Minute/time.Second)) + " s"
-	}
-	return strconv.Itoa(int((d+30*time.Second)/time.Minute)) + " min"
 }

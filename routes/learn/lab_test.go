@@ -79,13 +79,3 @@ func TestLabStoreBounded(t *testing.T) {
 		t.Errorf("an entry lived past %s", labTTL)
 	}
 }
-
-func TestRoughly(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		time.Second: "1 s", 45 * time.Second: "45 s", 9*time.Minute + 30*time.Second: "9 min 30 s", 10 * time.Minute: "10 min",
-	} {
-		if got := roughly(d); got != want {
-			t.Errorf("roughly(%s) = %q, want %q", d, got, want)
-		}
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -100,7 +101,7 @@ func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, auth.ErrStoreUnavailable):
 		rs.log.Warn("store unavailable", "id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", retryAfter)
+		RetryAfter(w, unavailableWait)
 		rs.ErrorPage(w, r, http.StatusServiceUnavailable, "Try again in a moment",
 			"The database this server keeps its sessions and users in did not answer. Nothing was changed; try again in a moment.")
 	case errors.As(err, &tooBig):
@@ -112,8 +113,14 @@ func (rs *Responder) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// retryAfter is the wait, in seconds, a 503 suggests.
-const retryAfter = "2"
+// unavailableWait is the wait a 503 suggests.
+const unavailableWait = 2 * time.Second
+
+// RetryAfter sets the Retry-After header to d, in whole seconds rounded up,
+// as RFC 9110 §10.2.3 counts it.
+func RetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((d+time.Second-1)/time.Second)))
+}
 
 // ServerError logs err with the request id and answers 500.
 func (rs *Responder) ServerError(w http.ResponseWriter, r *http.Request, err error) {

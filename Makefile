@@ -68,6 +68,8 @@ fuzz:
 	$(FUZZ) -fuzz='^FuzzLoginBodies$$' ./routes/ || failed="$$failed FuzzLoginBodies"; \
 	$(FUZZ) -fuzz='^FuzzQuiz$$' ./routes/ || failed="$$failed FuzzQuiz"; \
 	$(FUZZ) -fuzz='^FuzzGrade$$' ./routes/walkthrough/ || failed="$$failed FuzzGrade"; \
+	$(FUZZ) -fuzz='^FuzzStatusJSON$$' ./routes/ || failed="$$failed FuzzStatusJSON"; \
+	$(FUZZ) -fuzz='^FuzzText$$' ./views/ || failed="$$failed FuzzText"; \
 	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed" >&2; exit 1; fi
 
 run:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/authlab/authlab/auth"
@@ -107,6 +108,47 @@ type apiStatusResponse struct {
 		Session strategyStatus `json:"session"`
 		JWT     strategyStatus `json:"jwt"`
 	} `json:"strategies"`
+}
+
+// AppendJSON appends s as json.Marshal would (TestStatusJSON holds the
+// two equal).
+func (s strategyStatus) AppendJSON(b []byte) []byte {
+	b = append(b, `{"authenticated":`...)
+	b = strconv.AppendBool(b, s.Authenticated)
+	if s.Reason != "" {
+		b = web.AppendJSONString(append(b, `,"reason":`...), s.Reason)
+	}
+	if s.UserID != 0 {
+		b = strconv.AppendInt(append(b, `,"userId":`...), s.UserID, 10)
+	}
+	if s.Username != "" {
+		b = web.AppendJSONString(append(b, `,"username":`...), s.Username)
+	}
+	if s.Source != "" {
+		b = web.AppendJSONString(append(b, `,"source":`...), s.Source)
+	}
+	if s.ExpiresAt != nil {
+		b = s.ExpiresAt.AppendFormat(append(b, `,"expiresAt":"`...), time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+// AppendJSON appends r as json.Marshal would: GET /api/auth answers every
+// request of the API's hot path with one (TestStatusJSON holds the two
+// equal).
+func (r apiStatusResponse) AppendJSON(b []byte) []byte {
+	b = web.AppendJSONString(append(b, `{"instance":`...), r.Instance)
+	b = strconv.AppendBool(append(b, `,"authenticated":`...), r.Authenticated)
+	if r.UserID != 0 {
+		b = strconv.AppendInt(append(b, `,"userId":`...), r.UserID, 10)
+	}
+	if r.Username != "" {
+		b = web.AppendJSONString(append(b, `,"username":`...), r.Username)
+	}
+	b = r.Strategies.Session.AppendJSON(append(b, `,"strategies":{"session":`...))
+	b = r.Strategies.JWT.AppendJSON(append(b, `,"jwt":`...))
+	return append(b, "}}"...)
 }
 
 func statusOf(u auth.User, err error, expires time.Time) strategyStatus {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 
@@ -183,17 +184,53 @@ func (rs *Responder) Render(w http.ResponseWriter, r *http.Request, status int, 
 // from nothing each time.
 var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// jsonBuffers hold the JSON of Appenders between requests.
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 const maxPooledBuffer = 256 << 10
 
 // JSON writes v as JSON with status, or returns the encoding error with
-// nothing sent.
+// nothing sent. A v that encodes itself (an Appender) is written without
+// reflection.
 func (rs *Responder) JSON(w http.ResponseWriter, status int, v any) error {
+	if a, ok := v.(Appender); ok {
+		bp := jsonBuffers.Get().(*[]byte)
+		b := append(a.AppendJSON((*bp)[:0]), '\n')
+		write(w, status, "application/json", b)
+		if cap(b) <= maxPooledBuffer {
+			*bp = b[:0]
+			jsonBuffers.Put(bp)
+		}
+		return nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode JSON: %w", err)
 	}
 	write(w, status, "application/json", append(b, '\n'))
 	return nil
+}
+
+// An Appender appends its JSON encoding to b, byte for byte what
+// json.Marshal would write. The answers of the API's hot path implement
+// it: reflection was most of their encoding's cost.
+type Appender interface {
+	AppendJSON(b []byte) []byte
+}
+
+// AppendJSONString appends s as a JSON string, as json.Marshal writes it.
+// Plain ASCII, all that authlab's own strings hold, is copied as it is;
+// anything that needs escaping goes through encoding/json.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // write is the one place a whole response body is sent. The body is known

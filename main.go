@@ -645,7 +645,7 @@ func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyS
 		Revocations:   db,
 		Logins:        db,
 		Throttle:      db,
-		ClientAddress: routes.ClientAddress,
+		ClientAddress: routes.ClientAddresses(cfg.trustedProxies),
 		Keys:          keys,
 		IdleTimeout:   cfg.sessionIdle,
 		Lifetime:      cfg.sessionLifetime,

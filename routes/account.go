@@ -3,6 +3,7 @@ package routes
 import (
 	"errors"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,14 +17,24 @@ import (
 	"github.com/authlab/authlab/views"
 )
 
-// ClientAddress is the address of r's client: the one chi's ClientIPFrom*
-// middleware found (X-Forwarded-For only from a trusted proxy), else the
-// connection's.
-func ClientAddress(r *http.Request) string {
-	if ip := middleware.GetClientIP(r.Context()); ip != "" {
+// ClientAddresses returns the function that names a request's client:
+// the address chi's ClientIPFrom* middleware finds (from X-Forwarded-For
+// only when the connection comes from one of trusted), else the
+// connection's. It runs that middleware when asked, not on every request:
+// only logins, signups and the account pages want the client, and the
+// middleware costs every request a copy of it.
+func ClientAddresses(trusted []netip.Prefix) func(*http.Request) string {
+	find := clientIP(trusted)
+	return func(r *http.Request) string {
+		var ip string
+		find(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			ip = middleware.GetClientIP(r.Context())
+		})).ServeHTTP(nil, r)
+		if ip == "" {
+			return auth.ClientAddress(r)
+		}
 		return ip
 	}
-	return auth.ClientAddress(r)
 }
 
 // signedIn is the user the account pages act for, under either strategy.
@@ -187,7 +198,7 @@ func (s *server) clearLogin(w http.ResponseWriter, r *http.Request, id auth.Iden
 }
 
 func (s *server) logEnded(r *http.Request, u auth.User, n int, which string) {
-	s.log.InfoContext(r.Context(), "logins ended", "id", web.RequestID(r.Context()), "client", ClientAddress(r),
+	s.log.InfoContext(r.Context(), "logins ended", "id", web.RequestID(r.Context()), "client", s.clientAddress(r),
 		"user_id", u.ID, "which", which, "count", n)
 }
 
@@ -216,12 +227,12 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	switch status, message := loginRefused(w, err); {
 	case status == http.StatusUnauthorized:
 		s.log.WarnContext(r.Context(), "password change refused", "id", web.RequestID(r.Context()),
-			"client", ClientAddress(r), "username", u.Username)
+			"client", s.clientAddress(r), "username", u.Username)
 		v.CurrentError = "That is not your current password."
 		return s.Web.Render(w, r, status, views.Password(v))
 	case status != 0:
 		s.log.WarnContext(r.Context(), "password change throttled", "id", web.RequestID(r.Context()),
-			"client", ClientAddress(r), "username", u.Username, "retry_after", w.Header().Get("Retry-After")+"s")
+			"client", s.clientAddress(r), "username", u.Username, "retry_after", w.Header().Get("Retry-After")+"s")
 		v.Error = message
 		return s.Web.Render(w, r, status, views.Password(v))
 	case errors.As(err, &invalid):
@@ -258,7 +269,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Renewed = strings.Join(renewed, " and ")
 	s.log.InfoContext(r.Context(), "password changed", "id", web.RequestID(r.Context()),
-		"client", ClientAddress(r), "user_id", u.ID, "ended", len(others))
+		"client", s.clientAddress(r), "user_id", u.ID, "ended", len(others))
 	v.Changed = true
 	v.Ended = loginRows(others, id.At, nil)
 	return s.Web.Render(w, r, http.StatusOK, views.Password(v))

@@ -88,11 +88,14 @@ type server struct {
 	jwt      strategy
 	sessions *auth.Sessions
 	tokens   *auth.Tokens
+	// clientAddress names a request's client (ClientAddresses).
+	clientAddress func(*http.Request) string
 }
 
 // New returns authlab's handler.
 func New(d Deps) (http.Handler, error) {
-	s := &server{Deps: d, log: d.Web.Log(), sessions: d.Auth.Sessions, tokens: d.Auth.Tokens}
+	s := &server{Deps: d, log: d.Web.Log(), sessions: d.Auth.Sessions, tokens: d.Auth.Tokens,
+		clientAddress: ClientAddresses(d.TrustedProxies)}
 	s.session, s.jwt = s.sessionStrategy(), s.jwtStrategy()
 
 	csrf := http.NewCrossOriginProtection()
@@ -107,8 +110,7 @@ func New(d Deps) (http.Handler, error) {
 	// the headers without the body.
 	r.Use(middleware.GetHead)
 	r.Use(closeAfterChunked, s.requestID, s.logRequests, s.recoverPanic,
-		securityHeaders(strings.HasPrefix(d.BaseURL, "https://")), s.limitBody, csrf.Handler,
-		clientIP(d.TrustedProxies))
+		securityHeaders(strings.HasPrefix(d.BaseURL, "https://")), s.limitBody, csrf.Handler)
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 

@@ -158,6 +158,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		// No cleanup goroutine: memstore's StopCleanup races with its start.
 		store = memstore.NewWithCleanupInterval(0)
 	}
+	var clientAddress func(*http.Request) string
 	newAuth := func(users auth.UserStore) *auth.Auth {
 		a, err := auth.New(ctx, auth.Options{
 			Users:         users,
@@ -165,7 +166,8 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 			Revocations:   db,
 			Logins:        db,
 			Throttle:      db,
-			ClientAddress: routes.ClientAddress,
+			// The proxies trusted are the deps' (below, after any edit).
+			ClientAddress: func(r *http.Request) string { return clientAddress(r) },
 			Key:           cfg.key,
 			Hasher:        auth.NewHasher(cheapParams, 0),
 			IdleTimeout:   cfg.idle,
@@ -217,6 +219,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 	for _, edit := range cfg.deps {
 		edit(&deps)
 	}
+	clientAddress = routes.ClientAddresses(deps.TrustedProxies)
 	h, err := routes.New(deps)
 	if err != nil {
 		t.Fatalf("routes.New: %v", err)

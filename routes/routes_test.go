@@ -161,11 +161,11 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 	var clientAddress func(*http.Request) string
 	newAuth := func(users auth.UserStore) *auth.Auth {
 		a, err := auth.New(ctx, auth.Options{
-			Users:         users,
-			SessionStore:  store,
-			Revocations:   db,
-			Logins:        db,
-			Throttle:      db,
+			Users:        users,
+			SessionStore: store,
+			Revocations:  db,
+			Logins:       db,
+			Throttle:     db,
 			// The proxies trusted are the deps' (below, after any edit).
 			ClientAddress: func(r *http.Request) string { return clientAddress(r) },
 			Key:           cfg.key,

@@ -22,6 +22,8 @@ func TestLayoutNavFollowsLinks(t *testing.T) {
 	moved.JWT.Dashboard = "/j/home"
 	moved.Signup = "/join"
 	moved.Learn = "/walkthrough"
+	moved.Devices = "/me/logins"
+	moved.Password = "/me/password"
 
 	labels := []string{"Home", "Compare", "Session", "JWT", "Sign up", "Learn"}
 	tests := []struct {
@@ -36,6 +38,7 @@ func TestLayoutNavFollowsLinks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := testPage("/elsewhere")
 			p.Links = tc.links
+			p.Nav = &Nav{SessionUser: "user1"}
 			doc := render(t, Layout(p))
 			nav := mainNav(t, doc)
 			if got := texts(nav); !slices.Equal(got, labels) {
@@ -47,6 +50,15 @@ func TestLayoutNavFollowsLinks(t *testing.T) {
 			brand := must(t, find(doc, tag("a"), attrIs("class", "brand")), "brand link")
 			if got := attr(brand, "href"); got != tc.links.Home {
 				t.Errorf("brand href = %q, want %q", got, tc.links.Home)
+			}
+			// The account menu is rendered once for each set of links too.
+			menu := must(t, find(doc, tag("ul"), attrIs("aria-label", "Account")), "account menu")
+			if got, want := hrefs(findAll(menu, tag("a"))), []string{tc.links.Devices, tc.links.Password}; !slices.Equal(got, want) {
+				t.Errorf("account menu hrefs = %q, want %q", got, want)
+			}
+			form := must(t, find(menu, tag("form")), "log out everywhere form")
+			if got := attr(form, "action"); got != tc.links.Devices {
+				t.Errorf("log out everywhere posts to %q, want %q", got, tc.links.Devices)
 			}
 		})
 	}

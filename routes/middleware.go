@@ -69,14 +69,15 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		if !h.Enabled(r.Context(), slog.LevelInfo) {
 			return
 		}
-		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		end := time.Now()
+		rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 		rec.AddAttrs(
 			slog.String("id", web.RequestID(r.Context())),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes),
-			slog.Duration("took", time.Since(start)),
+			slog.Duration("took", end.Sub(start)),
 		)
 		h.Handle(r.Context(), rec)
 	})

@@ -172,7 +172,9 @@ func (s *server) limitBody(next http.Handler) http.Handler {
 			s.Web.ErrorPage(w, r, http.StatusRequestEntityTooLarge, "", web.TooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if r.Body != http.NoBody { // a GET's, which has nothing to cap
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -46,8 +46,10 @@ e2e-inner: e2e-setup
 screenshots: e2e-setup
 	cd e2e && AUTHLAB_SCREENSHOTS_DIR=$(CURDIR)/e2e/screenshots bash ../.ci/with-postgres npx playwright test specs/screenshots.spec.ts
 
+# The PostgreSQL store's benchmark runs on a throwaway cluster, as the
+# tests do.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./auth/... ./routes/
+	@bash .ci/with-postgres $(GO) test -run='^$$' -bench=. -benchmem ./auth/... ./routes/
 
 # make fuzz runs each fuzz target for FUZZTIME (go test fuzzes one target
 # per run); their seed corpora run with every go test. It goes on through

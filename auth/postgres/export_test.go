@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -47,4 +48,21 @@ func AddLoginFailureAttempt(d *DB, attempt, account, address string, at, forgetB
 // AddSignupAttempt is AddSignup naming its attempt.
 func AddSignupAttempt(d *DB, attempt, address string, at time.Time) error {
 	return d.addSignup(context.Background(), attempt, address, at)
+}
+
+// FindBatch answers the look-ups of tokens as one batch, as a finder
+// does with the look-ups it finds waiting, and returns what each got.
+func FindBatch(d *DB, tokens []string) (data []string, found []bool, err error) {
+	s := d.SessionStore().(*sessionStore)
+	batch := make([]*find, len(tokens))
+	for i, t := range tokens {
+		batch[i] = &find{token: t, done: make(chan struct{})}
+	}
+	s.findBatch(context.Background(), batch)
+	for _, f := range batch {
+		<-f.done
+		data, found = append(data, string(f.data)), append(found, f.found)
+		err = errors.Join(err, f.err)
+	}
+	return data, found, err
 }

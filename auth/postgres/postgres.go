@@ -154,15 +154,19 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // SessionStore returns the scs store over the sessions table. It keeps
 // nothing in memory: another instance may change or delete a record at
-// any time. Expired rows are deleted every Options.CleanupEvery until
-// Close, in batches (see deleteExpired).
+// any time. Concurrent look-ups share queries (see sessionStore). Expired
+// rows are deleted every Options.CleanupEvery until Close, in batches (see
+// deleteExpired).
 func (d *DB) SessionStore() scs.Store {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.sessions == nil {
-		d.sessions = &sessionStore{db: d}
+		d.sessions = newSessionStore(d)
 		if d.closing.Err() == nil {
 			d.running.Go(func() { d.sessions.cleanup(d.closing, d.opts.CleanupEvery) })
+			for range d.pool.Config().MaxConns {
+				d.running.Go(func() { d.sessions.finder(d.closing) })
+			}
 		}
 	}
 	return d.sessions

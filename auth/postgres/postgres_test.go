@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 	"github.com/authlab/authlab/auth/storetest"
 )
 
-func open(t *testing.T, url string) *postgres.DB {
+func open(t testing.TB, url string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), url, postgres.Options{})
 	if err != nil {
@@ -506,6 +507,95 @@ func TestSessionStore(t *testing.T) {
 	})
 }
 
+// TestFindsInBatches holds the batched look-ups to what one look-up at a
+// time would answer: each gets its own token's record, never another's,
+// whether its batch holds it once, twice, or next to tokens that find
+// nothing.
+func TestFindsInBatches(t *testing.T) {
+	db := open(t, pgtest.Database(t))
+	store := db.SessionStore()
+	live, dead := time.Now().Add(time.Hour), time.Now().Add(-time.Hour)
+	const sessions = 300
+	for i := range sessions {
+		expiry := live
+		if i%10 == 9 {
+			expiry = dead
+		}
+		if err := store.Commit("token-"+strconv.Itoa(i), []byte("data of "+strconv.Itoa(i)), expiry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(i int) (string, bool) {
+		if i >= sessions || i%10 == 9 {
+			return "", false
+		}
+		return "data of " + strconv.Itoa(i), true
+	}
+
+	t.Run("one batch", func(t *testing.T) {
+		ids := []int{3, 9, 3, 400, 0, 299, 3, 298}
+		tokens := make([]string, len(ids))
+		for i, id := range ids {
+			tokens[i] = "token-" + strconv.Itoa(id)
+		}
+		data, found, err := postgres.FindBatch(db, tokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			if wd, wf := want(id); data[i] != wd || found[i] != wf {
+				t.Errorf("%s: got %q, %v; want %q, %v", tokens[i], data[i], found[i], wd, wf)
+			}
+		}
+	})
+
+	t.Run("many at once", func(t *testing.T) {
+		const finds = 2000
+		var wg sync.WaitGroup
+		errs := make(chan error, finds)
+		for n := range finds {
+			id := n * 7 % (sessions + 20) // some twice or more, some never stored
+			wg.Go(func() {
+				token := "token-" + strconv.Itoa(id)
+				b, found, err := store.Find(token)
+				if wd, wf := want(id); err != nil || string(b) != wd || found != wf {
+					errs <- fmt.Errorf("Find(%s) = %q, %v, %v; want %q, %v", token, b, found, err, wd, wf)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	})
+
+	t.Run("a caller that gives up", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, _, err := store.(scs.CtxStore).FindCtx(ctx, "token-1"); !errors.Is(err, context.Canceled) {
+			t.Errorf("FindCtx with a cancelled context = %v, want context.Canceled", err)
+		}
+	})
+
+	t.Run("after Close", func(t *testing.T) {
+		db.Close()
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := store.Find("token-1")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, auth.ErrStoreUnavailable) {
+				t.Errorf("Find after Close = %v, want auth.ErrStoreUnavailable", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Find after Close did not return")
+		}
+	})
+}
+
 // TestUnavailable stops the server under a store in use: every call fails
 // with auth.ErrStoreUnavailable, never naming the password, and the store
 // works again once the server is back.
@@ -824,4 +914,29 @@ func activeRevocations(ctx context.Context, db auth.RevocationStore, now time.Ti
 func pruneRevocations(ctx context.Context, db auth.RevocationStore, now time.Time) error {
 	_, err := db.PruneRevocations(ctx, now, 1_000_000)
 	return err
+}
+
+// BenchmarkFind looks sessions up from many goroutines at once, as the
+// requests of a busy instance do, over as many sessions as goroutines:
+// concurrent look-ups share queries (sessionStore). Each op is one Find.
+func BenchmarkFind(b *testing.B) {
+	db := open(b, pgtest.Database(b))
+	store := db.SessionStore()
+	const sessions = 64
+	for i := range sessions {
+		if err := store.Commit("token-"+strconv.Itoa(i), []byte("data"), time.Now().Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetParallelism(25) // 50 goroutines on 2 CPUs, as make loadtest's connections
+	b.ReportAllocs()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		token := "token-" + strconv.Itoa(int(next.Add(1)%sessions))
+		for pb.Next() {
+			if _, found, err := store.Find(token); err != nil || !found {
+				b.Fatalf("Find(%s) = %v, %v", token, found, err)
+			}
+		}
+	})
 }

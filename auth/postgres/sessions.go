@@ -2,21 +2,52 @@ package postgres
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/authlab/authlab/auth"
 )
 
 // sessionStore is the scs store over the sessions table. It implements
 // scs.CtxStore too, so that a session manager that passes the request's
-// context stops a query when the client goes away.
+// context stops waiting when the client goes away.
+//
+// Look-ups are batched: the ones that arrive while others are in flight
+// go to the server together, as one query, when a finder is free. Every
+// request still reads its record from the database, so a session ended on
+// another instance ends here at once; but under load one round trip
+// answers many requests, where each cost its own write to the server, a
+// wake-up of its backend and a read back. A look-up that finds the
+// finders idle goes at once, alone, as before.
 type sessionStore struct {
-	db *DB
+	db    *DB
+	finds chan *find
 }
 
 var _ scs.CtxStore = (*sessionStore)(nil)
+
+// find is one look-up waiting for its batch.
+type find struct {
+	token string
+	data  []byte
+	found bool
+	err   error
+	done  chan struct{} // closed once the fields above are set
+}
+
+// maxFindBatch bounds the tokens one query asks for.
+const maxFindBatch = 128
+
+// findQueue is how many look-ups may wait for a finder; past it, a request
+// waits to join the queue.
+const findQueue = 1024
+
+func newSessionStore(db *DB) *sessionStore {
+	return &sessionStore{db: db, finds: make(chan *find, findQueue)}
+}
 
 // Find returns the record of a live session.
 func (s *sessionStore) Find(token string) ([]byte, bool, error) {
@@ -36,16 +67,90 @@ func (s *sessionStore) Delete(token string) error {
 // FindCtx returns the record of a live session. An expired row, which
 // cleanup has not deleted yet, is not found.
 func (s *sessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	var b []byte
-	err := s.db.queryRow(ctx, `SELECT data FROM sessions WHERE token = $1 AND expiry > $2`,
-		[]any{token, time.Now()}, &b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
 	}
-	if err != nil {
-		return nil, false, wrap("find session", err)
+	f := &find{token: token, done: make(chan struct{})}
+	select {
+	case s.finds <- f:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	case <-s.db.closing.Done():
+		return nil, false, errClosed
 	}
-	return b, true, nil
+	select {
+	case <-f.done:
+		return f.data, f.found, f.err
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	case <-s.db.closing.Done():
+		return nil, false, errClosed
+	}
+}
+
+// errClosed answers a look-up made after Close.
+var errClosed = fmt.Errorf("postgres: find session: %w: the database is closed", auth.ErrStoreUnavailable)
+
+// finder answers look-ups until ctx ends: it takes one, and every other
+// already waiting (up to maxFindBatch), and answers them all with one
+// query. SessionStore starts one for each connection the pool may open.
+func (s *sessionStore) finder(ctx context.Context) {
+	batch := make([]*find, 0, maxFindBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-s.finds:
+			batch = append(batch[:0], f)
+		}
+	fill:
+		for len(batch) < maxFindBatch {
+			select {
+			case f := <-s.finds:
+				batch = append(batch, f)
+			default:
+				break fill
+			}
+		}
+		s.findBatch(ctx, batch)
+		clear(batch) // let the answered look-ups go
+	}
+}
+
+// findBatch answers batch with one query. Several look-ups of one token
+// (a browser's requests in parallel) share its row.
+func (s *sessionStore) findBatch(ctx context.Context, batch []*find) {
+	tokens := make([]string, len(batch))
+	for i, f := range batch {
+		tokens[i] = f.token
+	}
+	var rows map[string][]byte
+	err := s.db.retry(ctx, func() error {
+		rows = make(map[string][]byte, len(batch))
+		r, err := s.db.pool.Query(ctx, `SELECT token, data FROM sessions WHERE token = ANY($1) AND expiry > $2`,
+			tokens, time.Now())
+		if err != nil {
+			return err
+		}
+		var (
+			token string
+			data  []byte
+		)
+		_, err = pgx.ForEachRow(r, []any{&token, &data}, func() error {
+			rows[token] = data
+			return nil
+		})
+		return err
+	})
+	err = wrap("find session", err)
+	for _, f := range batch {
+		if err != nil {
+			f.err = err
+		} else {
+			f.data, f.found = rows[f.token]
+		}
+		close(f.done)
+	}
 }
 
 // CommitCtx writes the record, replacing any under the same token.

@@ -32,7 +32,6 @@ func (recordCodec) Encode(deadline time.Time, values map[string]any) ([]byte, er
 		return nil, fmt.Errorf("auth: a session record holds at most 255 values, not %d", len(values))
 	}
 	keys := make([]string, 0, len(values))
-	size := 1 + 8 + 1
 	for k, v := range values {
 		if _, ok := v.(int64); !ok {
 			return nil, fmt.Errorf("auth: session value %q is a %T; a record holds int64 values only", k, v)
@@ -41,10 +40,9 @@ func (recordCodec) Encode(deadline time.Time, values map[string]any) ([]byte, er
 			return nil, fmt.Errorf("auth: session key of %d bytes; 255 at most", len(k))
 		}
 		keys = append(keys, k)
-		size += 1 + len(k) + 8
 	}
 	sort.Strings(keys)
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, encodedSize(keys...))
 	b = append(b, recordVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(deadline.UnixNano()))
 	b = append(b, byte(len(keys)))
@@ -54,6 +52,15 @@ func (recordCodec) Encode(deadline time.Time, values map[string]any) ([]byte, er
 		b = binary.BigEndian.AppendUint64(b, uint64(values[k].(int64)))
 	}
 	return b, nil
+}
+
+// encodedSize is the length of Encode's output for values under keys.
+func encodedSize(keys ...string) int {
+	size := 1 + 8 + 1
+	for _, k := range keys {
+		size += 1 + len(k) + 8
+	}
+	return size
 }
 
 // Decode is the inverse of Encode; anything else is errRecord.

@@ -63,6 +63,20 @@ func encodedSize(keys ...string) int {
 	return size
 }
 
+// recordKey is key as a string, the package's own constant for the keys a
+// session record holds, so that decoding one allocates no key.
+func recordKey(key []byte) string {
+	switch string(key) {
+	case sessionUserKey:
+		return sessionUserKey
+	case sessionLoginKey:
+		return sessionLoginKey
+	case sessionSeenKey:
+		return sessionSeenKey
+	}
+	return string(key)
+}
+
 // Decode is the inverse of Encode; anything else is errRecord.
 func (recordCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if len(b) < 10 || b[0] != recordVersion {
@@ -76,7 +90,7 @@ func (recordCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 		if len(b) < 1 || len(b) < 1+int(b[0])+8 {
 			return time.Time{}, nil, errRecord
 		}
-		k := string(b[1 : 1+int(b[0])])
+		k := recordKey(b[1 : 1+int(b[0])])
 		b = b[1+int(b[0]):]
 		values[k] = int64(binary.BigEndian.Uint64(b[:8]))
 		b = b[8:]

@@ -57,6 +57,14 @@ func (l *Buffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// Reset empties the buffer and keeps its memory, as a log that has been
+// written out does.
+func (l *Buffer) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.Reset()
+}
+
 func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -2,7 +2,6 @@ package routes
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -238,16 +237,11 @@ func (c *tokenCache) get(raw string, verified bool) (templ.Component, []byte) {
 	if payload == nil {
 		return nil, nil
 	}
-	view := views.DecodedToken(header, claims, verified)
-	var html strings.Builder
-	if err := view.Render(context.Background(), &html); err != nil {
-		// Rendering into memory does not fail; if it ever did, the page
-		// renders the component itself and meets the error there.
+	view, ok := views.Prerender(views.DecodedToken(header, claims, verified))
+	if !ok {
 		return view, payload
 	}
-	// The HTML is templ's own rendering of view, escaped as it escapes
-	// everything, so writing it as is shows exactly what view would.
-	d = decodedToken{templ.Raw(html.String()), payload}
+	d = decodedToken{view, payload}
 	c.mu.Lock()
 	if len(c.m) >= maxCachedTokens {
 		clear(c.m)

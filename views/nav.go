@@ -39,6 +39,19 @@ func accountMenu(links Links) templ.Component {
 	return accounts.get(links, func() templ.Component { return siteAccountMenu(links) })
 }
 
+// Prerender renders c into memory and returns its HTML as a component to
+// keep and write as it is: templ's own rendering of c, escaped as templ
+// escapes everything, so writing it shows exactly what c would. If c
+// fails, which it does not into memory, Prerender returns c itself and
+// false, for the page to meet the error when it renders c.
+func Prerender(c templ.Component) (templ.Component, bool) {
+	var html strings.Builder
+	if err := c.Render(context.Background(), &html); err != nil {
+		return c, false
+	}
+	return templ.Raw(html.String()), true
+}
+
 // maxRendered bounds each cache. A process has one set of links, and the
 // bar seven renderings of it; only tests make more, so a full cache just
 // starts over.
@@ -51,9 +64,7 @@ type rendered[K comparable] struct {
 }
 
 // get returns the HTML of the component build returns for k, rendered the
-// first time k is asked for. If rendering fails, which it does not into
-// memory, the component itself is returned, for the page to meet the
-// error.
+// first time k is asked for (Prerender).
 func (r *rendered[K]) get(k K, build func() templ.Component) templ.Component {
 	r.mu.RLock()
 	c, ok := r.m[k]
@@ -61,12 +72,9 @@ func (r *rendered[K]) get(k K, build func() templ.Component) templ.Component {
 	if ok {
 		return c
 	}
-	c = build()
-	var html strings.Builder
-	if err := c.Render(context.Background(), &html); err != nil {
+	if c, ok = Prerender(build()); !ok {
 		return c
 	}
-	c = templ.Raw(html.String())
 	r.mu.Lock()
 	if len(r.m) >= maxRendered {
 		clear(r.m)

@@ -280,6 +280,21 @@ func TestCrossSiteRequests(t *testing.T) {
 		{"API logout", http.MethodDelete, "/api/auth", "", func() string { return "" }, http.StatusNoContent},
 		{"quiz", http.MethodPost, "/learn/quiz", "application/x-www-form-urlencoded",
 			func() string { return "" }, http.StatusOK},
+		// The account controls and the lab change state too. Signed out,
+		// an allowed request is sent to log in (forms), told why (API), or
+		// told what the lab needs first: for keep and guess that is a 403
+		// too, which the refusal's own words tell apart.
+		{"log out everywhere", http.MethodPost, "/account/sessions", "application/x-www-form-urlencoded",
+			func() string { return "end=everywhere" }, http.StatusSeeOther},
+		{"password change", http.MethodPost, "/account/password", "application/x-www-form-urlencoded",
+			func() string { return "current=pass123&new=another+password&confirm=another+password" }, http.StatusSeeOther},
+		{"API end other logins", http.MethodDelete, "/api/auth/sessions", "", func() string { return "" }, http.StatusUnauthorized},
+		{"API end a login", http.MethodDelete, "/api/auth/sessions/abc", "", func() string { return "" }, http.StatusUnauthorized},
+		{"lab keep", http.MethodPost, "/learn/lab/keep", "application/x-www-form-urlencoded", func() string { return "" }, http.StatusForbidden},
+		{"lab replay", http.MethodPost, "/learn/lab/replay", "application/x-www-form-urlencoded", func() string { return "" }, http.StatusNotFound},
+		{"lab tamper", http.MethodPost, "/learn/lab/tamper", "application/x-www-form-urlencoded", func() string { return "" }, http.StatusConflict},
+		{"lab flip", http.MethodPost, "/learn/lab/flip", "application/x-www-form-urlencoded", func() string { return "" }, http.StatusConflict},
+		{"lab guess", http.MethodPost, "/learn/lab/guess", "application/x-www-form-urlencoded", func() string { return "" }, http.StatusForbidden},
 	}
 	headers := []struct {
 		name    string
@@ -316,6 +331,9 @@ func TestCrossSiteRequests(t *testing.T) {
 					assertJSONError(t, r, http.StatusForbidden)
 				} else {
 					assertHTML(t, r, http.StatusForbidden)
+					if !strings.Contains(r.body, "Cross-site request refused") {
+						t.Errorf("refused without saying why; body:\n%s", r.body)
+					}
 				}
 				if len(r.cookies) != 0 {
 					t.Errorf("a refused request set cookies: %q", r.header.Values("Set-Cookie"))
@@ -330,6 +348,8 @@ func TestCrossSiteRequests(t *testing.T) {
 		ts.login(t, c, "jwt", "user1", "pass123")
 		for _, rt := range []struct{ method, path string }{
 			{http.MethodPost, "/session/logout"}, {http.MethodPost, "/jwt/logout"}, {http.MethodDelete, "/api/auth"},
+			{http.MethodPost, "/account/sessions"}, {http.MethodDelete, "/api/auth/sessions"},
+			{http.MethodPost, "/account/password"},
 		} {
 			r := ts.do(t, c, rt.method, rt.path, "", nil, "Sec-Fetch-Site", "cross-site", "Origin", "http://evil.example")
 			if r.status != http.StatusForbidden {

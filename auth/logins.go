@@ -209,17 +209,24 @@ func (a *Auth) EndLogins(ctx context.Context, userID int64, keep func(Login) boo
 	return ended, nil
 }
 
+// end ends l, in the order that leaves nothing live if a step fails: a
+// JWT login's sid is revoked before the login is marked ended, so a
+// failed revocation leaves it listed for its user to end again; a
+// session's login is marked ended before its record is deleted, so a
+// write-back in flight finds it ended (expiringStore.Commit).
 func (a *Auth) end(ctx context.Context, l Login, why EndReason) error {
+	if l.Strategy == StrategyJWT {
+		// Every token of the login carries its sid, and none outlives
+		// its start plus the lifetime.
+		if err := a.Tokens.revoked.revoke(ctx, l.Key, l.Started.Add(a.Tokens.lifetime)); err != nil {
+			return err
+		}
+	}
 	if err := a.logins.store.EndLogin(ctx, l.Key, a.now(), why); err != nil {
 		return fmt.Errorf("auth: end login: %w", err)
 	}
-	switch l.Strategy {
-	case StrategySession:
+	if l.Strategy == StrategySession {
 		return a.Sessions.destroyKey(l.Key)
-	case StrategyJWT:
-		// Every token of the login carries its sid, and none outlives
-		// its start plus the lifetime.
-		return a.Tokens.revoked.revoke(ctx, l.Key, l.Started.Add(a.Tokens.lifetime))
 	}
 	return nil
 }

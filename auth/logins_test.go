@@ -469,6 +469,48 @@ func TestEndLoginBeatsInFlightWriteBack(t *testing.T) {
 			t.Errorf("the old cookie: %v, want ErrLoginEnded", st.Err)
 		}
 	})
+
+	// The end lands between a write-back's look-up of the login and its
+	// write: the login is marked ended and the record deleted just before
+	// the record is written again.
+	t.Run("ended while the record is written back", func(t *testing.T) {
+		f := newFixture(t, Options{})
+		token := loginSession(t, f, f.alice, "Firefox/128", "198.51.100.7")
+		b, found, err := f.sessions.Find(sessionKey(token))
+		if err != nil || !found {
+			t.Fatalf("the session's record: %v, %v", found, err)
+		}
+		ls := liveLogins(t, f, creds{session: token})
+		es := f.a.Sessions.mgr.Store.(*expiringStore)
+		es.store = &endingStore{Store: f.sessions, end: func() {
+			if _, err := f.a.EndLogin(context.Background(), f.alice.ID, ls[0].ID, EndedByUser); err != nil {
+				t.Fatal(err)
+			}
+		}}
+		if err := f.a.Sessions.mgr.Store.Commit(token, b, f.clock.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if _, found, _ := f.sessions.Find(sessionKey(token)); found {
+			t.Error("the ended session's record was written back")
+		}
+		if st := f.identify(t, creds{session: token}).Session; !errors.Is(st.Err, ErrLoginEnded) {
+			t.Errorf("the old cookie: %v, want ErrLoginEnded", st.Err)
+		}
+	})
+}
+
+// endingStore runs end just before its first Commit writes.
+type endingStore struct {
+	scs.Store
+	end func()
+}
+
+func (s *endingStore) Commit(token string, b []byte, expiry time.Time) error {
+	if s.end != nil {
+		s.end()
+		s.end = nil
+	}
+	return s.Store.Commit(token, b, expiry)
 }
 
 func TestChangePassword(t *testing.T) {
@@ -541,5 +583,51 @@ func TestChangePassword(t *testing.T) {
 				t.Errorf("%q afterwards: %v, want ErrInvalidCredentials", fails, err)
 			}
 		})
+	}
+}
+
+// failingLogins is a LoginStore whose AddLogin fails, as a database that
+// went away between two statements would.
+type failingLogins struct{ *memLogins }
+
+func (failingLogins) AddLogin(context.Context, Login) error { return errors.New("the index is down") }
+
+// TestLoginThatCannotBeListed holds a session login whose entry in the
+// index failed to a cookie that proves nothing: a session its user could
+// never see or end must not be signed in.
+func TestLoginThatCannotBeListed(t *testing.T) {
+	f := newFixture(t, Options{Logins: failingLogins{newMemLogins()}})
+	rec := f.serve(deviceRequest(f, "Firefox/128", "198.51.100.7"), func(w http.ResponseWriter, r *http.Request) {
+		if _, err := f.a.Sessions.Login(r, f.alice); err == nil {
+			t.Error("Login succeeded although the index refused the login")
+		}
+		// The handler answers its error, which saves the session.
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	for _, c := range rec.Result().Cookies() {
+		if c.Name != f.a.Settings().SessionCookie || c.Value == "" {
+			continue
+		}
+		if st := f.identify(t, creds{session: c.Value}).Session; st.SignedIn() {
+			t.Errorf("the cookie the failed login set is signed in as %q", st.User.Username)
+		}
+	}
+}
+
+// TestEndingAJWTLoginThatCannotBeRevoked holds a JWT login whose sid could
+// not go on the revocation list to the list of logins: it stays there for
+// its user to end again, rather than disappearing while its tokens renew.
+func TestEndingAJWTLoginThatCannotBeRevoked(t *testing.T) {
+	f := newFixture(t, Options{})
+	st := loginJWT(t, f, f.alice, "Firefox/128", "198.51.100.7")
+	ls := liveLogins(t, f, creds{jwt: st.Raw})
+	f.revStore.mu.Lock()
+	f.revStore.failRevoke = true
+	f.revStore.mu.Unlock()
+	if _, err := f.a.EndLogin(context.Background(), f.alice.ID, ls[0].ID, EndedByUser); err == nil {
+		t.Fatal("EndLogin succeeded although the revocation failed")
+	}
+	if got := liveLogins(t, f, creds{jwt: st.Raw}); len(got) != 1 || got[0].ID != ls[0].ID {
+		t.Errorf("after a failed end, the logins listed are %v, want the login still there", got)
 	}
 }

@@ -93,22 +93,30 @@ func (e *expiringStore) Delete(token string) error {
 	return e.store.Delete(sessionKey(token))
 }
 
+// Commit writes the record first and then looks its login up: ending a
+// login marks it ended and then deletes the record, so whichever way the
+// two interleave, a record written back for an ended login is deleted
+// again here or by the end.
 func (e *expiringStore) Commit(token string, b []byte, expiry time.Time) error {
 	key := sessionKey(token)
-	l, err := e.s.logins.store.LoginByKey(context.Background(), key)
-	switch {
-	case err == nil && !l.Ended.IsZero():
-		return nil
-	case err != nil && !errors.Is(err, ErrNoLogin):
-		// Unable to tell whether the login was ended, it is not written.
-		return fmt.Errorf("auth: look up login: %w", err)
-	}
 	if _, values, err := (recordCodec{}).Decode(b); err == nil {
 		if end, ok := e.s.end(values); ok && end.Before(expiry) {
 			expiry = end
 		}
 	}
-	return e.store.Commit(key, b, expiry)
+	if err := e.store.Commit(key, b, expiry); err != nil {
+		return err
+	}
+	l, err := e.s.logins.store.LoginByKey(context.Background(), key)
+	switch {
+	case err == nil && !l.Ended.IsZero():
+		return e.store.Delete(key)
+	case err != nil && !errors.Is(err, ErrNoLogin):
+		// Unable to tell whether the login was ended, the record does
+		// not stay.
+		return errors.Join(fmt.Errorf("auth: look up login: %w", err), e.store.Delete(key))
+	}
+	return nil
 }
 
 // end is when the session whose record holds values ends, unless a
@@ -203,15 +211,18 @@ func (s *Sessions) Login(r *http.Request, u User) (SessionState, error) {
 	if err := s.mgr.RenewToken(ctx); err != nil {
 		return SessionState{Err: ErrNoCredentials}, fmt.Errorf("auth: renew session token: %w", err)
 	}
+	// The login is listed before the session holds its user: a session
+	// whose listing failed must not be saved signed in, where its user
+	// could never see or end it.
 	now := s.now()
-	s.mgr.Put(ctx, sessionUserKey, u.ID)
-	s.mgr.Put(ctx, sessionLoginKey, now.UnixMilli())
-	s.mgr.Put(ctx, sessionSeenKey, now.UnixMilli())
 	key := sessionKey(s.mgr.Token(ctx))
 	rec := s.record(u.ID, now, now)
 	if err := s.logins.start(r, u, StrategySession, key, now, rec.Deadline); err != nil {
 		return SessionState{Err: ErrNoCredentials}, err
 	}
+	s.mgr.Put(ctx, sessionUserKey, u.ID)
+	s.mgr.Put(ctx, sessionLoginKey, now.UnixMilli())
+	s.mgr.Put(ctx, sessionSeenKey, now.UnixMilli())
 	return SessionState{User: u, Record: rec, Key: key}, nil
 }
 

@@ -277,6 +277,14 @@ func TestLabTamper(t *testing.T) {
 		})
 	}
 
+	t.Run("a body too long is told the lab's own limit", func(t *testing.T) {
+		r := ts.postForm(t, c, "/learn/lab/tamper", url.Values{"header": {strings.Repeat("a", 20000)}})
+		assertHTML(t, r, http.StatusRequestEntityTooLarge)
+		if !strings.Contains(r.body, "The lab&#39;s forms take at most 16 KiB.") {
+			t.Errorf("the 413 does not give the lab's limit; body:\n%s", r.body)
+		}
+	})
+
 	t.Run("the unchanged JSON, indented as the form shows it", func(t *testing.T) {
 		page := ts.get(t, c, "/learn/lab")
 		if !strings.Contains(page.body, `id="tamper-claims"`) {

@@ -187,7 +187,9 @@ func labForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &web.Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("The lab's forms take at most %d KiB.", labBody>>10), Err: err}
+			// Not wrapping tooBig: Responder.Fail would answer it with the
+			// site-wide limit, 1 MiB, not the lab's.
+			return &web.Error{Status: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("The lab's forms take at most %d KiB.", labBody>>10)}
 		}
 		return web.BadRequest("The form could not be read.", err)
 	}
@@ -744,7 +746,7 @@ func (s *server) guessBurst(w http.ResponseWriter, r *http.Request, e *labEntry)
 			web.RetryAfter(w, throttled.RetryAfter)
 			return "", nil, &web.Error{Status: http.StatusTooManyRequests, Heading: "Too many new accounts",
 				Message: "This address has made " + strconv.Itoa(auth.AddressSignups) + " accounts in the last " + views.Roughly(auth.AddressWindow) +
-					", the lab's throwaway ones included. Try again in " + views.Roughly(throttled.RetryAfter) + "."}
+					", the lab's throwaway ones included. Try again in " + views.Wait(throttled.RetryAfter) + "."}
 		}
 		if err != nil {
 			return "", nil, fmt.Errorf("lab: make the throwaway account: %w", err)

@@ -116,7 +116,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 			fs.SetOutput(usage)
 			fmt.Fprintln(usage, "Usage: authlab [flags]; every flag has an environment variable, and a flag wins.")
 			fs.PrintDefaults()
-			fmt.Fprintln(usage, "  AUTHLAB_JWT_SECRET (environment only)\n    \tHMAC key of at least 32 bytes (default: generated once, kept in the database)")
+			fmt.Fprintln(usage, "  AUTHLAB_JWT_SECRET (environment only)\n    \tHMAC key of at least 32 bytes (default with SQLite: generated once into jwt-keys.json in the data folder; required with PostgreSQL)")
 			return config{}, errHelp
 		}
 		return config{}, fmt.Errorf("%w (authlab -h lists the settings)", err)

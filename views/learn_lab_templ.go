@@ -1162,7 +1162,7 @@ func labGuess(v LabView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, ", whatever the accounts. <strong>This counts against your own address too:</strong> after a couple of bursts your real logins from here wait as well.</li><li>No lockout: the delays end on their own, so a flood of wrong guesses cannot lock the owner out for good.</li></ul>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 104, ", whatever the accounts. <strong>This counts against your own address too:</strong> after a couple of bursts your real logins from here wait as well.</li><li>No lockout of the owner: the delays end on their own, and the 24-hour pause after 100 failures in a row does not apply at an address the account logged in from in the last 30 days, so a flood of wrong guesses cannot shut its owner out.</li></ul>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

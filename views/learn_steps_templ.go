@@ -494,7 +494,33 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, " after login</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\" data-label=\"Both strategies\">still logged in: each device has its own session or token, and logging out ends only the one it sends; end them from the list of your logins (below)</td></tr></tbody></table></div></section><section aria-labelledby=\"end-others\"><h2 id=\"end-others\">Ending your other logins</h2><p>OWASP ASVS 5.0 asks for more than logging out here: users can see their sessions and end any or all of them (7.5.2), a password change offers to end the others (7.4.3), and logout makes even self-contained tokens stop working (7.4.1). authlab's <a href=\"/account/sessions\">Where you are logged in</a> page lists every live login under both strategies, with End, End all others and Log out everywhere, and a <a href=\"/account/password\">password change</a> ends every login but the one making it.</p><p>To list logins at all, the server needs an index of them: <code>Sessions.Login</code> and <code>Tokens.Issue</code> each add a row to <code>logins</code>. Ending one then differs by strategy:</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, " after login</td></tr><tr><th scope=\"row\">your other devices</th><td colspan=\"2\" data-label=\"Both strategies\">still logged in: each device has its own session or token, and logging out ends only the one it sends; end them from the list of your logins (below)</td></tr></tbody></table></div></section><section aria-labelledby=\"end-others\"><h2 id=\"end-others\">Ending your other logins</h2><p>OWASP ASVS 5.0 asks for more than logging out here: users can see their sessions and end any or all of them (7.5.2), a password change offers to end the others (7.4.3), and logout makes even self-contained tokens stop working (7.4.1). authlab's <a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var19 string
+		templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(v.Links.Devices)).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 440, Col: 82}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "\">Where you are logged in</a> page lists every live login under both strategies, with End, End all others and Log out everywhere, and a <a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var20 string
+		templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(v.Links.Password)).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 442, Col: 44}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var20)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "\">password change</a> ends every login but the one making it.</p><p>To list logins at all, the server needs an index of them: <code>Sessions.Login</code> and <code>Tokens.Issue</code> each add a row to <code>logins</code>. Ending one then differs by strategy:</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -502,7 +528,7 @@ func stepRequests(v LearnStepView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<ul><li>A server session needed nothing new: its record was always a row the server reads on every request. Deleting it ends the login wherever the cookie is.</li><li>A JWT needed two things the strategy is supposed to spare you: a table of its logins, to find the <code>sid</code>, and the revocation list that every check consults. A JWT you can list and revoke is a session by another name. The other way to do it is a per-user epoch (\"tokens issued before this moment are void\"), which every request must look up too: the same lookup a session makes, without the list.</li></ul><p>A copy of a session cookie whose login was ended is told <code>revoked</code>, not <code>expired</code>: the record is gone either way, and the index says which.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<ul><li>A server session needed nothing new: its record was always a row the server reads on every request. Deleting it ends the login wherever the cookie is.</li><li>A JWT needed two things the strategy is supposed to spare you: a table of its logins, to find the <code>sid</code>, and the revocation list that every check consults. A JWT you can list and revoke is a session by another name. The other way to do it is a per-user epoch (\"tokens issued before this moment are void\"), which every request must look up too: the same lookup a session makes, without the list.</li></ul><p>A copy of a session cookie whose login was ended is told <code>revoked</code>, not <code>expired</code>: the record is gone either way, and the index says which.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -529,102 +555,102 @@ func primer(v LearnStepView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<section aria-labelledby=\"primer-cookie\"><h2 id=\"primer-cookie\">First: what a cookie is</h2><p>A cookie is a name and a value that a server asks the browser to keep, with a <code>Set-Cookie</code> header. The browser then sends it back, in a <code>Cookie</code> header, on every request to that server that the cookie's attributes allow. Both strategies ride on one: the session's cookie holds a random token, the JWT's cookie holds the signed token itself. The attributes decide where the cookie goes and who can read it:</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Cookie attributes (scrolls sideways)\"><table class=\"learn-table\"><caption>The attributes authlab sets on both cookies</caption> <thead><tr><th scope=\"col\">Attribute</th><th scope=\"col\">What it does</th><th scope=\"col\">On this server</th></tr></thead> <tbody><tr><th scope=\"row\"><code>HttpOnly</code></th><td data-label=\"What it does\">Page scripts cannot read the cookie (<code>document.cookie</code> leaves it out). The browser still sends it, so a script injected into a page can make requests that carry it, but cannot copy it away.</td><td data-label=\"On this server\">set</td></tr><tr><th scope=\"row\"><code>Secure</code></th><td data-label=\"What it does\">The cookie is sent over https only, never in clear text.</td><td data-label=\"On this server\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<section aria-labelledby=\"primer-cookie\"><h2 id=\"primer-cookie\">First: what a cookie is</h2><p>A cookie is a name and a value that a server asks the browser to keep, with a <code>Set-Cookie</code> header. The browser then sends it back, in a <code>Cookie</code> header, on every request to that server that the cookie's attributes allow. Both strategies ride on one: the session's cookie holds a random token, the JWT's cookie holds the signed token itself. The attributes decide where the cookie goes and who can read it:</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Cookie attributes (scrolls sideways)\"><table class=\"learn-table\"><caption>The attributes authlab sets on both cookies</caption> <thead><tr><th scope=\"col\">Attribute</th><th scope=\"col\">What it does</th><th scope=\"col\">On this server</th></tr></thead> <tbody><tr><th scope=\"row\"><code>HttpOnly</code></th><td data-label=\"What it does\">Page scripts cannot read the cookie (<code>document.cookie</code> leaves it out). The browser still sends it, so a script injected into a page can make requests that carry it, but cannot copy it away.</td><td data-label=\"On this server\">set</td></tr><tr><th scope=\"row\"><code>Secure</code></th><td data-label=\"What it does\">The cookie is sent over https only, never in clear text.</td><td data-label=\"On this server\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if v.Settings.Secure() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "set: the base URL is https")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "set: the base URL is https")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "not set: the base URL is http, which is fine on your own machine only")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "not set: the base URL is http, which is fine on your own machine only")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</td></tr><tr><th scope=\"row\"><code>SameSite=Lax</code></th><td data-label=\"What it does\">A request another site starts (its form posting here, its script or image calling here) goes without the cookie. A link followed from another site is a top-level GET navigation and does carry it, so a GET must never change anything.</td><td data-label=\"On this server\">set; forms and the API also refuse cross-origin POST and DELETE with Go's <code>http.CrossOriginProtection</code></td></tr><tr><th scope=\"row\"><code>Path=/</code></th><td data-label=\"What it does\">Sent with every request to the site, stylesheets and images included, not just pages.</td><td data-label=\"On this server\">set</td></tr><tr><th scope=\"row\"><code>__Host-</code> name prefix</th><td data-label=\"What it does\">The browser accepts the cookie only if it is <code>Secure</code>, has <code>Path=/</code> and names no <code>Domain</code>, so a neighbouring subdomain cannot plant or overwrite it.</td><td data-label=\"On this server\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</td></tr><tr><th scope=\"row\"><code>SameSite=Lax</code></th><td data-label=\"What it does\">A request another site starts (its form posting here, its script or image calling here) goes without the cookie. A link followed from another site is a top-level GET navigation and does carry it, so a GET must never change anything.</td><td data-label=\"On this server\">set; forms and the API also refuse cross-origin POST and DELETE with Go's <code>http.CrossOriginProtection</code></td></tr><tr><th scope=\"row\"><code>Path=/</code></th><td data-label=\"What it does\">Sent with every request to the site, stylesheets and images included, not just pages.</td><td data-label=\"On this server\">set</td></tr><tr><th scope=\"row\"><code>__Host-</code> name prefix</th><td data-label=\"What it does\">The browser accepts the cookie only if it is <code>Secure</code>, has <code>Path=/</code> and names no <code>Domain</code>, so a neighbouring subdomain cannot plant or overwrite it.</td><td data-label=\"On this server\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if v.Settings.Secure() {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "yes: <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "yes: <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var20 string
-			templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
+			var templ_7745c5c3_Var22 string
+			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 527, Col: 45}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "</code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "no: <code>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "no: <code>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var21 string
-			templ_7745c5c3_Var21, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
+			var templ_7745c5c3_Var23 string
+			templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(v.Settings.SessionCookie)
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 529, Col: 44}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var21))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</code> (the prefix needs https)")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</code> (the prefix needs https)")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "</td></tr><tr><th scope=\"row\"><code>Expires</code> or <code>Max-Age</code></th><td data-label=\"What it does\">Without either, it is a session cookie, meant to go when the browser closes. Browsers that restore your previous session keep it, so closing the browser is no logout. Only the server can end a login.</td><td data-label=\"On this server\">neither: the server alone decides when a session or token has ended, and says why</td></tr></tbody></table></div></section><section aria-labelledby=\"primer-jwt\"><h2 id=\"primer-jwt\">Then: what a JWT is</h2><p>A JSON Web Token is three base64url strings joined by dots: a header, the claims, and a signature. The first two are JSON, encoded but not encrypted: anyone holding the token can read them. The third is an HMAC-SHA256 over the first two, dot included, made with the server's secret key. Change one character of the header or the claims and the signature no longer matches; without the key, no one can make a new one. Here is a sample in authlab's shape, signed with a made-up key, with each part on its own line:</p><figure class=\"learn-code\" id=\"sample-jwt\"><figcaption>A sample token (made-up values), split at its dots</figcaption><pre tabindex=\"0\" data-testid=\"sample-jwt\"><code>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var22 string
-		templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(strings.Join(sampleJWT[:], "\n."))
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 556, Col: 87}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "</code></pre></figure><div class=\"learn-pair\"><figure class=\"learn-code\"><figcaption>The header, decoded</figcaption><pre tabindex=\"0\"><code>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var23 string
-		templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(sampleHeader)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 561, Col: 42}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</code></pre></figure><figure class=\"learn-code\"><figcaption>The claims, decoded</figcaption><pre tabindex=\"0\"><code>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "</td></tr><tr><th scope=\"row\"><code>Expires</code> or <code>Max-Age</code></th><td data-label=\"What it does\">Without either, it is a session cookie, meant to go when the browser closes. Browsers that restore your previous session keep it, so closing the browser is no logout. Only the server can end a login.</td><td data-label=\"On this server\">neither: the server alone decides when a session or token has ended, and says why</td></tr></tbody></table></div></section><section aria-labelledby=\"primer-jwt\"><h2 id=\"primer-jwt\">Then: what a JWT is</h2><p>A JSON Web Token is three base64url strings joined by dots: a header, the claims, and a signature. The first two are JSON, encoded but not encrypted: anyone holding the token can read them. The third is an HMAC-SHA256 over the first two, dot included, made with the server's secret key. Change one character of the header or the claims and the signature no longer matches; without the key, no one can make a new one. Here is a sample in authlab's shape, signed with a made-up key, with each part on its own line:</p><figure class=\"learn-code\" id=\"sample-jwt\"><figcaption>A sample token (made-up values), split at its dots</figcaption><pre tabindex=\"0\" data-testid=\"sample-jwt\"><code>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var24 string
-		templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(sampleClaims)
+		templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(strings.Join(sampleJWT[:], "\n."))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 565, Col: 42}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 556, Col: 87}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "</code></pre></figure></div><p>The signature decodes to 32 bytes of HMAC output, which mean nothing without the key. The compare page decodes your own token the same way once you log in with a JWT cookie.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Claims glossary (scrolls sideways)\"><table class=\"learn-table\"><caption>What each field means</caption> <thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Meaning</th><th scope=\"col\">In the sample</th></tr></thead> <tbody><tr><th scope=\"row\"><code>alg</code>, <code>typ</code> (header)</th><td data-label=\"Meaning\">The signing algorithm and the token type. The header is the token's own claim: authlab accepts HS256 only, whatever it says.</td><td data-label=\"In the sample\">HS256, JWT</td></tr><tr><th scope=\"row\"><code>kid</code> (header)</th><td data-label=\"Meaning\">Key id: which of the server's keys signed it, so keys can change without signing everyone out.</td><td data-label=\"In the sample\">16 hex digits derived from the key</td></tr><tr><th scope=\"row\"><code>iss</code>, <code>aud</code></th><td data-label=\"Meaning\">Issuer and audience: who made the token and who it is for. A token another service issued is refused even if it shares the key.</td><td data-label=\"In the sample\">authlab, authlab</td></tr><tr><th scope=\"row\"><code>sub</code></th><td data-label=\"Meaning\">Subject: the user, here the id in the users table, as a string. It only means something next to that table.</td><td data-label=\"In the sample\">user 42</td></tr><tr><th scope=\"row\"><code>iat</code>, <code>exp</code></th><td data-label=\"Meaning\">Issued at and expires: seconds since 1970 (a NumericDate). After <code>exp</code> the token is refused.</td><td data-label=\"In the sample\">2025-01-01 12:00:00 and 12:15:00 UTC</td></tr><tr><th scope=\"row\"><code>jti</code></th><td data-label=\"Meaning\">Token id, random: what logout puts on the revocation list for this one token.</td><td data-label=\"In the sample\">K7QW…FJA</td></tr><tr><th scope=\"row\"><code>sid</code></th><td data-label=\"Meaning\">Login id, random, shared by every token renewed from one login, so logout can end them all.</td><td data-label=\"In the sample\">N4VG…E6C</td></tr><tr><th scope=\"row\"><code>auth_time</code></th><td data-label=\"Meaning\">When the password was typed. Renewal never reaches past it plus the session lifetime.</td><td data-label=\"In the sample\">11:00:00 UTC: this token was renewed an hour after login</td></tr></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "</code></pre></figure><div class=\"learn-pair\"><figure class=\"learn-code\"><figcaption>The header, decoded</figcaption><pre tabindex=\"0\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var25 string
+		templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(sampleHeader)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 561, Col: 42}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "</code></pre></figure><figure class=\"learn-code\"><figcaption>The claims, decoded</figcaption><pre tabindex=\"0\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var26 string
+		templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(sampleClaims)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/learn_steps.templ`, Line: 565, Col: 42}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var26))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "</code></pre></figure></div><p>The signature decodes to 32 bytes of HMAC output, which mean nothing without the key. The compare page decodes your own token the same way once you log in with a JWT cookie.</p><div class=\"learn-table-wrap\" tabindex=\"0\" role=\"group\" aria-label=\"Claims glossary (scrolls sideways)\"><table class=\"learn-table\"><caption>What each field means</caption> <thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Meaning</th><th scope=\"col\">In the sample</th></tr></thead> <tbody><tr><th scope=\"row\"><code>alg</code>, <code>typ</code> (header)</th><td data-label=\"Meaning\">The signing algorithm and the token type. The header is the token's own claim: authlab accepts HS256 only, whatever it says.</td><td data-label=\"In the sample\">HS256, JWT</td></tr><tr><th scope=\"row\"><code>kid</code> (header)</th><td data-label=\"Meaning\">Key id: which of the server's keys signed it, so keys can change without signing everyone out.</td><td data-label=\"In the sample\">16 hex digits derived from the key</td></tr><tr><th scope=\"row\"><code>iss</code>, <code>aud</code></th><td data-label=\"Meaning\">Issuer and audience: who made the token and who it is for. A token another service issued is refused even if it shares the key.</td><td data-label=\"In the sample\">authlab, authlab</td></tr><tr><th scope=\"row\"><code>sub</code></th><td data-label=\"Meaning\">Subject: the user, here the id in the users table, as a string. It only means something next to that table.</td><td data-label=\"In the sample\">user 42</td></tr><tr><th scope=\"row\"><code>iat</code>, <code>exp</code></th><td data-label=\"Meaning\">Issued at and expires: seconds since 1970 (a NumericDate). After <code>exp</code> the token is refused.</td><td data-label=\"In the sample\">2025-01-01 12:00:00 and 12:15:00 UTC</td></tr><tr><th scope=\"row\"><code>jti</code></th><td data-label=\"Meaning\">Token id, random: what logout puts on the revocation list for this one token.</td><td data-label=\"In the sample\">K7QW…FJA</td></tr><tr><th scope=\"row\"><code>sid</code></th><td data-label=\"Meaning\">Login id, random, shared by every token renewed from one login, so logout can end them all.</td><td data-label=\"In the sample\">N4VG…E6C</td></tr><tr><th scope=\"row\"><code>auth_time</code></th><td data-label=\"Meaning\">When the password was typed. Renewal never reaches past it plus the session lifetime.</td><td data-label=\"In the sample\">11:00:00 UTC: this token was renewed an hour after login</td></tr></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -80,41 +80,75 @@ func newSessions(opts Options, logins *loginIndex) *Sessions {
 // first, so the store drops a session that sat idle without being told.
 // And it never writes back the record of a login that was ended while a
 // request using it was in flight, which would bring the session back.
+//
+// It is an scs.CtxStore, so scs hands it the request's context, which it
+// passes on to a store that takes one (the PostgreSQL store stops waiting
+// when the client goes away).
 type expiringStore struct {
 	store scs.Store
 	s     *Sessions
 }
 
+var _ scs.CtxStore = (*expiringStore)(nil)
+
 func (e *expiringStore) Find(token string) ([]byte, bool, error) {
-	return e.store.Find(sessionKey(token))
+	return e.FindCtx(context.Background(), token)
 }
 
 func (e *expiringStore) Delete(token string) error {
-	return e.store.Delete(sessionKey(token))
+	return e.DeleteCtx(context.Background(), token)
 }
 
-// Commit writes the record first and then looks its login up: ending a
-// login marks it ended and then deletes the record, so whichever way the
-// two interleave, a record written back for an ended login is deleted
-// again here or by the end.
 func (e *expiringStore) Commit(token string, b []byte, expiry time.Time) error {
+	return e.CommitCtx(context.Background(), token, b, expiry)
+}
+
+func (e *expiringStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if cs, ok := e.store.(scs.CtxStore); ok {
+		return cs.FindCtx(ctx, sessionKey(token))
+	}
+	return e.store.Find(sessionKey(token))
+}
+
+func (e *expiringStore) DeleteCtx(ctx context.Context, token string) error {
+	return e.delete(ctx, sessionKey(token))
+}
+
+func (e *expiringStore) delete(ctx context.Context, key string) error {
+	if cs, ok := e.store.(scs.CtxStore); ok {
+		return cs.DeleteCtx(ctx, key)
+	}
+	return e.store.Delete(key)
+}
+
+// CommitCtx writes the record first and then looks its login up: ending
+// a login marks it ended and then deletes the record, so whichever way
+// the two interleave, a record written back for an ended login is deleted
+// again here or by the end.
+func (e *expiringStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	key := sessionKey(token)
 	if _, values, err := (recordCodec{}).Decode(b); err == nil {
 		if end, ok := e.s.end(values); ok && end.Before(expiry) {
 			expiry = end
 		}
 	}
-	if err := e.store.Commit(key, b, expiry); err != nil {
+	var err error
+	if cs, ok := e.store.(scs.CtxStore); ok {
+		err = cs.CommitCtx(ctx, key, b, expiry)
+	} else {
+		err = e.store.Commit(key, b, expiry)
+	}
+	if err != nil {
 		return err
 	}
-	l, err := e.s.logins.store.LoginByKey(context.Background(), key)
+	l, err := e.s.logins.store.LoginByKey(ctx, key)
 	switch {
 	case err == nil && !l.Ended.IsZero():
-		return e.store.Delete(key)
+		return e.delete(ctx, key)
 	case err != nil && !errors.Is(err, ErrNoLogin):
 		// Unable to tell whether the login was ended, the record does
 		// not stay.
-		return errors.Join(fmt.Errorf("auth: look up login: %w", err), e.store.Delete(key))
+		return errors.Join(fmt.Errorf("auth: look up login: %w", err), e.delete(ctx, key))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -453,5 +454,45 @@ func BenchmarkRecordCodec(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// ctxStore is a session store that takes a context, and remembers the
+// last one its FindCtx was given.
+type ctxStore struct {
+	*clockStore
+	mu   sync.Mutex
+	last context.Context
+}
+
+func (s *ctxStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	s.mu.Lock()
+	s.last = ctx
+	s.mu.Unlock()
+	return s.Find(token)
+}
+
+func (s *ctxStore) CommitCtx(_ context.Context, token string, b []byte, expiry time.Time) error {
+	return s.Commit(token, b, expiry)
+}
+
+func (s *ctxStore) DeleteCtx(_ context.Context, token string) error { return s.Delete(token) }
+
+// TestStoreGetsTheRequestsContext holds that a store which takes a
+// context is handed the request's, so that it can stop work for a client
+// that went away.
+func TestStoreGetsTheRequestsContext(t *testing.T) {
+	type key struct{}
+	clock := authtest.NewClock()
+	store := &ctxStore{clockStore: newClockStore(clock)}
+	f := newFixture(t, Options{SessionStore: store})
+	token := loginSession(t, f, f.alice, "Firefox/128", "198.51.100.7")
+	r := f.request(http.MethodGet, "/", creds{session: token})
+	r = r.WithContext(context.WithValue(r.Context(), key{}, "this request"))
+	f.serve(r, func(http.ResponseWriter, *http.Request) {})
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if store.last == nil || store.last.Value(key{}) != "this request" {
+		t.Error("the store's FindCtx was not given the request's context")
 	}
 }

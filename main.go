@@ -675,13 +675,12 @@ func (a *app) build(ctx context.Context, cfg config, db database, keys auth.KeyS
 	}
 
 	a.handler, err = routes.New(routes.Deps{
-		Web:            web,
-		Auth:           au,
-		Ping:           db.Ping,
-		BaseURL:        cfg.baseURL.String(),
-		SessionStore:   cfg.sessionStore,
-		Source:         source,
-		TrustedProxies: cfg.trustedProxies,
+		Web:          web,
+		Auth:         au,
+		Ping:         db.Ping,
+		BaseURL:      cfg.baseURL.String(),
+		SessionStore: cfg.sessionStore,
+		Source:       source,
 	})
 	return err
 }

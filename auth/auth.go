@@ -256,6 +256,10 @@ func (a *Auth) ChangePassword(r *http.Request, u User, current, next string) err
 // cleanupBatch, each a short transaction, with a pause between them, so
 // a cleanup with a million rows to delete never holds the database for
 // long: a request that needs to write waits for one batch at most.
+// ClientAddress names r's client as Options.ClientAddress does: the
+// address throttling counts and the list of logins shows.
+func (a *Auth) ClientAddress(r *http.Request) string { return a.address(r) }
+
 func (a *Auth) Cleanup(ctx context.Context) error {
 	a.Tokens.revoked.prune()
 	now := a.now()

@@ -22,7 +22,9 @@ import (
 // only when the connection comes from one of trusted), else the
 // connection's. It runs that middleware when asked, not on every request:
 // only logins, signups and the account pages want the client, and the
-// middleware costs every request a copy of it.
+// middleware costs every request a copy of it. main hands it to
+// auth.Options.ClientAddress, and handlers ask Auth.ClientAddress, so
+// throttling, the list of logins and the log all name one address.
 func ClientAddresses(trusted []netip.Prefix) func(*http.Request) string {
 	find := clientIP(trusted)
 	return func(r *http.Request) string {
@@ -198,7 +200,7 @@ func (s *server) clearLogin(w http.ResponseWriter, r *http.Request, id auth.Iden
 }
 
 func (s *server) logEnded(r *http.Request, u auth.User, n int, which string) {
-	s.log.InfoContext(r.Context(), "logins ended", "id", web.RequestID(r.Context()), "client", s.clientAddress(r),
+	s.log.InfoContext(r.Context(), "logins ended", "id", web.RequestID(r.Context()), "client", s.Auth.ClientAddress(r),
 		"user_id", u.ID, "which", which, "count", n)
 }
 
@@ -227,12 +229,12 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	switch status, message := loginRefused(w, err); {
 	case status == http.StatusUnauthorized:
 		s.log.WarnContext(r.Context(), "password change refused", "id", web.RequestID(r.Context()),
-			"client", s.clientAddress(r), "username", u.Username)
+			"client", s.Auth.ClientAddress(r), "username", u.Username)
 		v.CurrentError = "That is not your current password."
 		return s.Web.Render(w, r, status, views.Password(v))
 	case status != 0:
 		s.log.WarnContext(r.Context(), "password change throttled", "id", web.RequestID(r.Context()),
-			"client", s.clientAddress(r), "username", u.Username, "retry_after", w.Header().Get("Retry-After")+"s")
+			"client", s.Auth.ClientAddress(r), "username", u.Username, "retry_after", w.Header().Get("Retry-After")+"s")
 		v.Error = message
 		return s.Web.Render(w, r, status, views.Password(v))
 	case errors.As(err, &invalid):
@@ -269,7 +271,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Renewed = strings.Join(renewed, " and ")
 	s.log.InfoContext(r.Context(), "password changed", "id", web.RequestID(r.Context()),
-		"client", s.clientAddress(r), "user_id", u.ID, "ended", len(others))
+		"client", s.Auth.ClientAddress(r), "user_id", u.ID, "ended", len(others))
 	v.Changed = true
 	v.Ended = loginRows(others, id.At, nil)
 	return s.Web.Render(w, r, http.StatusOK, views.Password(v))

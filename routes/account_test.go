@@ -19,7 +19,6 @@ import (
 
 	"github.com/authlab/authlab/auth"
 	"github.com/authlab/authlab/auth/sqlite"
-	"github.com/authlab/authlab/routes"
 )
 
 // User-Agents of two devices, and the summaries the list of logins shows
@@ -1235,7 +1234,7 @@ func TestTrustedProxy(t *testing.T) {
 			t.Parallel()
 			var opts []option
 			if !tc.trusted {
-				opts = append(opts, withDeps(func(d *routes.Deps) { d.TrustedProxies = nil }))
+				opts = append(opts, withoutTrustedProxy())
 			}
 			ts := newTestServer(t, opts...)
 			conn, _, err := net.SplitHostPort(ts.Listener.Addr().String())

@@ -64,7 +64,7 @@ const loginFailed = "Invalid username or password."
 // the username typed (never the password), successes at info.
 func (s *server) authenticate(r *http.Request, username, password string) (auth.User, error) {
 	u, err := s.Auth.Authenticate(r, username, password)
-	log := s.log.With("id", web.RequestID(r.Context()), "client", s.clientAddress(r), "username", loggedName(username))
+	log := s.log.With("id", web.RequestID(r.Context()), "client", s.Auth.ClientAddress(r), "username", loggedName(username))
 	var throttled *auth.ThrottledError
 	switch {
 	case err == nil:
@@ -227,7 +227,7 @@ func (s *server) signup(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case errors.As(err, &throttled):
 		s.log.WarnContext(r.Context(), "signup throttled", "id", web.RequestID(r.Context()),
-			"client", s.clientAddress(r), "retry_after", throttled.RetryAfter)
+			"client", s.Auth.ClientAddress(r), "retry_after", throttled.RetryAfter)
 		web.RetryAfter(w, throttled.RetryAfter)
 		status = http.StatusTooManyRequests
 		v.Error = "Too many signups from your address. Wait " + views.Wait(throttled.RetryAfter) + " before trying again."

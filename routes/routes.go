@@ -73,9 +73,6 @@ type Deps struct {
 	BaseURL string
 	// SessionStore names the session store ("sqlite" or "memory").
 	SessionStore string
-	// TrustedProxies are the proxies whose X-Forwarded-For names the
-	// client; with none, the client is the connection's address.
-	TrustedProxies []netip.Prefix
 	// Source holds the Go files the /learn pages quote; see learn.Deps.
 	Source fs.FS
 }
@@ -88,14 +85,11 @@ type server struct {
 	jwt      strategy
 	sessions *auth.Sessions
 	tokens   *auth.Tokens
-	// clientAddress names a request's client (ClientAddresses).
-	clientAddress func(*http.Request) string
 }
 
 // New returns authlab's handler.
 func New(d Deps) (http.Handler, error) {
-	s := &server{Deps: d, log: d.Web.Log(), sessions: d.Auth.Sessions, tokens: d.Auth.Tokens,
-		clientAddress: ClientAddresses(d.TrustedProxies)}
+	s := &server{Deps: d, log: d.Web.Log(), sessions: d.Auth.Sessions, tokens: d.Auth.Tokens}
 	s.session, s.jwt = s.sessionStrategy(), s.jwtStrategy()
 
 	csrf := http.NewCrossOriginProtection()

@@ -54,9 +54,18 @@ type serverConfig struct {
 	brokenLogins bool // the user store panics when a login looks a name up
 	deps         []func(*routes.Deps)
 	sqlite       sqlite.Options
+	// trusted are the proxies whose X-Forwarded-For names the client.
+	// The test client stands behind one on loopback, and each test names
+	// its own address (see do), so one test's failed logins never
+	// throttle another's.
+	trusted []netip.Prefix
 }
 
 type option func(*serverConfig)
+
+// withoutTrustedProxy makes the client the connection's address, whatever
+// X-Forwarded-For says.
+func withoutTrustedProxy() option { return func(c *serverConfig) { c.trusted = nil } }
 
 func withMemoryStore() option { return func(c *serverConfig) { c.store = "memory" } }
 
@@ -135,7 +144,8 @@ func (panicUsers) UserByName(context.Context, string) (auth.User, string, error)
 // Go files as the source the /learn pages quote.
 func newTestServer(t testing.TB, opts ...option) *testServer {
 	t.Helper()
-	cfg := serverConfig{store: "sqlite", idle: 30 * time.Minute, lifetime: 24 * time.Hour, ttl: 15 * time.Minute, key: testKey}
+	cfg := serverConfig{store: "sqlite", idle: 30 * time.Minute, lifetime: 24 * time.Hour, ttl: 15 * time.Minute, key: testKey,
+		trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -158,16 +168,14 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		// No cleanup goroutine: memstore's StopCleanup races with its start.
 		store = memstore.NewWithCleanupInterval(0)
 	}
-	var clientAddress func(*http.Request) string
 	newAuth := func(users auth.UserStore) *auth.Auth {
 		a, err := auth.New(ctx, auth.Options{
-			Users:        users,
-			SessionStore: store,
-			Revocations:  db,
-			Logins:       db,
-			Throttle:     db,
-			// The proxies trusted are the deps' (below, after any edit).
-			ClientAddress: func(r *http.Request) string { return clientAddress(r) },
+			Users:         users,
+			SessionStore:  store,
+			Revocations:   db,
+			Logins:        db,
+			Throttle:      db,
+			ClientAddress: routes.ClientAddresses(cfg.trusted),
 			Key:           cfg.key,
 			Hasher:        auth.NewHasher(cheapParams, 0),
 			IdleTimeout:   cfg.idle,
@@ -211,15 +219,10 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		BaseURL:      base,
 		SessionStore: cfg.store,
 		Source:       os.DirFS(".."),
-		// The test client stands behind a proxy on loopback, and each
-		// test names its own address in X-Forwarded-For (see do), so one
-		// test's failed logins never throttle another's.
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}
 	for _, edit := range cfg.deps {
 		edit(&deps)
 	}
-	clientAddress = routes.ClientAddresses(deps.TrustedProxies)
 	h, err := routes.New(deps)
 	if err != nil {
 		t.Fatalf("routes.New: %v", err)

@@ -1459,9 +1459,9 @@ func runScaled(ctx context.Context, cfg loadConfig, size int, cleanupLoad time.D
 	if err != nil {
 		return err
 	}
-	jwts := kinds["jwt"]
-	if len(kinds["session"]) == 0 || len(jwts) < scaleLogouts+cfg.rounds*int(cfg.duration/time.Second)*scaleLogoutsPerSec+1 {
-		return fmt.Errorf("loadtest: the seed's tokens file holds %d sessions and %d JWTs, too few", len(kinds["session"]), len(jwts))
+	jwts := kinds[seedLineJWT]
+	if len(kinds[seedLineSession]) == 0 || len(jwts) < scaleLogouts+cfg.rounds*int(cfg.duration/time.Second)*scaleLogoutsPerSec+1 {
+		return fmt.Errorf("loadtest: the seed's tokens file holds %d sessions and %d JWTs, too few", len(kinds[seedLineSession]), len(jwts))
 	}
 	ttl := []string{"-jwt-ttl", scaleJWTTTL.String()}
 	if children["empty"], err = startChild(ctx, exe, dir, loadInstance{name: "empty", args: ttl}); err != nil {
@@ -1481,7 +1481,7 @@ func runScaled(ctx context.Context, cfg loadConfig, size int, cleanupLoad time.D
 	}
 	defer stopFloor()
 
-	creds := map[string]loadCreds{"seeded": {jwt: jwts[0], sessionCookie: kinds["session"][0]}}
+	creds := map[string]loadCreds{"seeded": {jwt: jwts[0], sessionCookie: kinds[seedLineSession][0]}}
 	if creds["empty"], err = logIn(ctx, children["empty"].url, bearer|sessionCookie); err != nil {
 		return fmt.Errorf("loadtest: empty: %w", err)
 	}

@@ -42,11 +42,9 @@ const (
 	seqLine      = 15
 	seqPhase     = 24
 	seqBottomPad = 16
-	// Characters per label line: between two lifelines, and to the right
-	// of a lifeline for a step an actor takes alone (which has the room up
-	// to the right edge).
+	// Characters per label line, between two lifelines or beside one for
+	// a step an actor takes alone.
 	seqLabelChars = 24
-	seqSelfChars  = 24
 )
 
 func (d seqDiagram) actorX(i int) int {
@@ -113,11 +111,7 @@ func (d seqDiagram) placed() []placed {
 			p.PhaseY = top + 4
 			top += seqPhase
 		}
-		max := seqLabelChars
-		if m.From == m.To {
-			max = seqSelfChars
-		}
-		p.Lines = wrapLabel(m.Label, max)
+		p.Lines = wrapLabel(m.Label, seqLabelChars)
 		extra := (len(p.Lines) - 1) * seqLine
 		if m.From == m.To {
 			// The label sits beside the loop, centred on it.

@@ -69,7 +69,7 @@ func newUsers(store UserStore, hasher *Hasher) *Users {
 // validate checks a new account's username and password against the rules
 // shown on the signup form.
 func validate(username, password string) error {
-	if !usernameRE.MatchString(username) {
+	if !IsUsername(username) {
 		return &ValidationError{Field: "username", Message: "Use 3 to 32 characters: lowercase letters, digits, _ . or -."}
 	}
 	if n := utf8.RuneCountInString(password); n < MinPassword || n > MaxPassword {
